@@ -36,6 +36,32 @@ func (p *Promise[T]) Start() bool {
 // err matches context.Canceled and the task's context had been cancelled.
 func (p *Promise[T]) Resolve(v T, err error) bool { return p.f.resolve(v, err) }
 
+// Abort resolves a future whose function never started as Cancelled with
+// err (ErrCancelled if err is nil), for executors that drop queued work, as
+// on an immediate shutdown. It returns false, changing nothing, if the
+// future has started or resolved.
+func (p *Promise[T]) Abort(err error) bool {
+	if err == nil {
+		err = ErrCancelled
+	}
+	f := &p.f
+	f.c.mu.Lock()
+	if State(f.c.state.Load()) != Pending {
+		f.c.mu.Unlock()
+		return false
+	}
+	f.err = err // before the state flips, so readers of the final state see it
+	if !f.c.state.CompareAndSwap(uint32(Pending), uint32(Cancelled)) {
+		f.err = nil // Start won the race
+		f.c.mu.Unlock()
+		return false
+	}
+	cbs := f.finishLocked()
+	f.c.mu.Unlock()
+	f.runCallbacks(cbs)
+	return true
+}
+
 // Context returns the context to run the task with: it carries parent's
 // values and deadline, and is done when parent is done, when the future is
 // cancelled, or once the future has resolved. Call it once, before Start.

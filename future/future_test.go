@@ -320,4 +320,3 @@ func ExampleFuture_Cancel() {
 	// true cancelled
 	// true
 }
-

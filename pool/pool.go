@@ -69,8 +69,8 @@ type Pool struct {
 	// putters are submitters blocked for room in a full queue, FIFO.
 	putters []*putter
 	spare   []*putter // free putters for reuse
-	workers int // live worker goroutines
-	running int // tasks handed to a worker and not yet finished
+	workers int       // live worker goroutines
+	running int       // tasks handed to a worker and not yet finished
 	state   poolState
 	stats   counters
 	errs    []error       // errors of Go tasks since the last Wait
@@ -711,9 +711,9 @@ func (g goTask) run(ctx context.Context) (out outcome) {
 	return out
 }
 
-func (goTask) abort(error)  {}
-func (goTask) fail(error)   {}
-func (goTask) isGo() bool   { return true }
+func (goTask) abort(error) {}
+func (goTask) fail(error)  {}
+func (goTask) isGo() bool  { return true }
 
 // call runs fn, converting a panic into a *PanicError.
 func call[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error, panicked bool) {

@@ -74,7 +74,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative min", 1, []pool.Option{pool.WithMinWorkers(-1)}, "WithMinWorkers"},
 		{"min above max", 2, []pool.Option{pool.WithMinWorkers(3)}, "exceeds"},
 		{"zero idle timeout", 1, []pool.Option{pool.WithIdleTimeout(0)}, "WithIdleTimeout"},
-		{"nil context", 1, []pool.Option{pool.WithContext(nil)}, "WithContext"},
+		{"nil context", 1, []pool.Option{pool.WithContext(nilCtx)}, "WithContext"},
 		{"unknown error mode", 1, []pool.Option{pool.WithErrorMode(7)}, "unknown mode"},
 		{"nil option", 1, []pool.Option{nil}, "nil option"},
 	}
@@ -562,3 +562,7 @@ func ExamplePool_Shutdown() {
 	fmt.Println(v, err)
 	// Output: finished pool: closed
 }
+
+// nilCtx is a nil context kept in a variable, to test that WithContext
+// rejects it.
+var nilCtx context.Context

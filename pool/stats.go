@@ -5,6 +5,10 @@ package pool
 // with each other: at every moment
 //
 //	Submitted == Queued + Running + Completed + Failed + Cancelled
+//
+// A task is counted as finished just after its future resolves, so right
+// after a Wait on a future it may still show as Running; after Pool.Wait
+// returns, the counts include every task that was accepted before it.
 type Stats struct {
 	// Workers is the number of live worker goroutines (Running tasks plus
 	// Idle workers, give or take a worker being handed a task).

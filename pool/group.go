@@ -37,7 +37,7 @@ type Group[T any] struct {
 func NewGroup[T any](ctx context.Context, p *Pool, opts ...MapOption) *Group[T] {
 	g := &Group[T]{p: p, ctx: ctx}
 	if p == nil {
-		g.setup = errNil(true)
+		g.setup = errNilPool
 		return g
 	}
 	cfg, err := newMapConfig(p, opts)

@@ -32,7 +32,7 @@ type Result[T any] struct {
 // the remaining work is cancelled; with WithErrorMode(AllErrors) every
 // input's result is yielded, failures included. A panic in fn is that
 // input's *PanicError. If ctx ends, Map yields a Result with Index -1 and
-// ctx's error, and stops.
+// ctx's error and stops, at the latest after the chunk being yielded.
 //
 // Breaking out of the loop cancels the work still in flight and returns
 // once the goroutine that reads inputs has stopped. The input iterator
@@ -123,10 +123,10 @@ func MapSlice[In, Out any](ctx context.Context, p *Pool, in []In, fn func(contex
 
 func checkMap[In, Out any](p *Pool, fn func(context.Context, In) (Out, error), opts []MapOption) (mapConfig, error) {
 	if p == nil {
-		return mapConfig{}, errNil(true)
+		return mapConfig{}, errNilPool
 	}
 	if fn == nil {
-		return mapConfig{}, errNil(false)
+		return mapConfig{}, errNilFunc
 	}
 	return newMapConfig(p, opts)
 }
@@ -180,21 +180,26 @@ func (m *mapRun[In, Out]) produce(ctx context.Context, inputs iter.Seq[In]) {
 	for x := range inputs {
 		buf = append(buf, x)
 		if len(buf) == m.cfg.chunk && !flush() {
+			m.prodErr = ctx.Err()
 			return
 		}
 	}
-	if len(buf) > 0 {
-		flush()
+	if len(buf) > 0 && !flush() {
+		m.prodErr = ctx.Err()
 	}
 }
 
 // consumeOrdered yields chunk results in input order.
 func (m *mapRun[In, Out]) consumeOrdered(ctx context.Context, yield func(Result[Out]) bool) {
 	for c := range m.chunks {
-		select {
-		case <-c.fut.Done():
-		case <-ctx.Done():
-			yield(Result[Out]{Index: -1, Err: ctx.Err()})
+		if ctx.Err() == nil {
+			select {
+			case <-c.fut.Done():
+			case <-ctx.Done():
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			yield(Result[Out]{Index: -1, Err: err})
 			return
 		}
 		if !m.yieldChunk(c, yield) {
@@ -220,11 +225,16 @@ func (m *mapRun[In, Out]) consumeUnordered(ctx context.Context, yield func(Resul
 			inflight++
 		case c := <-m.completed:
 			inflight--
+			if ctx.Err() != nil {
+				break // reported below
+			}
 			if !m.yieldChunk(c, yield) {
 				return
 			}
 		case <-ctx.Done():
-			yield(Result[Out]{Index: -1, Err: ctx.Err()})
+		}
+		if err := ctx.Err(); err != nil {
+			yield(Result[Out]{Index: -1, Err: err})
 			return
 		}
 	}

@@ -131,8 +131,8 @@ func New(maxWorkers int, opts ...Option) (*Pool, error) {
 // Submit never panics: a nil pool or function, a closed pool (ErrClosed)
 // and an ended ctx give a future that has already failed with that error.
 func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error)) *future.Future[T] {
-	if p == nil || fn == nil {
-		return future.Fail[T](errNil(p == nil))
+	if err := checkArgs(p, fn == nil); err != nil {
+		return future.Fail[T](err)
 	}
 	t := &task[T]{fn: fn}
 	if err := p.submit(ctx, t, true); err != nil {
@@ -145,8 +145,8 @@ func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, er
 // queue is full it returns ErrFull (and ErrClosed on a closed pool) with a
 // nil future.
 func TrySubmit[T any](p *Pool, fn func(context.Context) (T, error)) (*future.Future[T], error) {
-	if p == nil || fn == nil {
-		return nil, errNil(p == nil)
+	if err := checkArgs(p, fn == nil); err != nil {
+		return nil, err
 	}
 	t := &task[T]{fn: fn}
 	if err := p.submit(context.Background(), t, false); err != nil {
@@ -160,8 +160,8 @@ func TrySubmit[T any](p *Pool, fn func(context.Context) (T, error)) (*future.Fut
 // not accepted (ErrClosed, ctx's error). An error returned by fn, or its
 // panic as a *PanicError, is collected and reported by [Pool.Wait].
 func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
-	if fn == nil {
-		return errNil(false)
+	if err := checkArgs(p, fn == nil); err != nil {
+		return err
 	}
 	return p.submit(ctx, goTask(fn), true)
 }
@@ -169,18 +169,27 @@ func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 // TryGo is Go without blocking: it returns ErrFull when no worker is free
 // and the queue is full.
 func (p *Pool) TryGo(fn func(context.Context) error) error {
-	if fn == nil {
-		return errNil(false)
+	if err := checkArgs(p, fn == nil); err != nil {
+		return err
 	}
 	return p.submit(context.Background(), goTask(fn), false)
 }
 
-func errNil(pool bool) error {
-	if pool {
-		return errors.New("pool: nil *Pool")
+// checkArgs rejects a nil pool or a nil task function.
+func checkArgs(p *Pool, nilFunc bool) error {
+	switch {
+	case p == nil:
+		return errNilPool
+	case nilFunc:
+		return errNilFunc
 	}
-	return errors.New("pool: nil task function")
+	return nil
 }
+
+var (
+	errNilPool = errors.New("pool: nil *Pool")
+	errNilFunc = errors.New("pool: nil task function")
+)
 
 // submit hands r to an idle worker, a new worker, the queue or, when block
 // is set, waits for room.

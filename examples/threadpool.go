@@ -52,7 +52,7 @@ func threadpoolDemo(ctx context.Context, w io.Writer) (string, error) {
 	joinErr := p.Wait(ctx)
 	var pe *pool.PanicError
 	if joinErr == nil || !errors.As(joinErr, &pe) {
-		return "", fmt.Errorf("Wait returned %v, want the task error and the panic", joinErr)
+		return "", fmt.Errorf("pool.Wait returned %v, want the task error and the panic", joinErr)
 	}
 	fmt.Fprintf(w, "join reported:\n  %v\n", joinErr)
 
@@ -67,7 +67,7 @@ func threadpoolDemo(ctx context.Context, w io.Writer) (string, error) {
 	}
 	fmt.Fprintln(w, "after shutdown:", msg)
 	if err := p.Go(ctx, func(context.Context) error { return nil }); !errors.Is(err, pool.ErrClosed) {
-		return "", fmt.Errorf("Go after Shutdown = %v, want ErrClosed", err)
+		return "", fmt.Errorf("pool.Go after Shutdown = %v, want ErrClosed", err)
 	}
 
 	for i := range 10 {

@@ -29,6 +29,7 @@ type config struct {
 	idleTimeout time.Duration
 	errorMode   ErrorMode
 	ctx         context.Context
+	progress    Reporter
 }
 
 type poolOption func(*config) error
@@ -84,6 +85,29 @@ func WithContext(ctx context.Context) Option {
 			return errors.New("pool: WithContext(nil)")
 		}
 		c.ctx = ctx
+		return nil
+	})
+}
+
+// Reporter receives a pool's task counts as they change, for progress
+// display; *progress.Task implements it. The pool calls AddTotal(1) when
+// it accepts a task, then Add(1) when the task succeeds or AddFailed(1)
+// when it fails, panics, is cancelled or is dropped by Close. The methods
+// are called from submitters and workers concurrently and must be quick.
+type Reporter interface {
+	AddTotal(n int64)
+	Add(n int64)
+	AddFailed(n int64)
+}
+
+// WithProgress reports every task's acceptance and outcome to r, for
+// example a progress.Task shown by a progress.Renderer. Default: none.
+func WithProgress(r Reporter) Option {
+	return poolOption(func(c *config) error {
+		if r == nil {
+			return errors.New("pool: WithProgress(nil)")
+		}
+		c.progress = r
 		return nil
 	})
 }

@@ -194,6 +194,14 @@ var (
 // submit hands r to an idle worker, a new worker, the queue or, when block
 // is set, waits for room.
 func (p *Pool) submit(ctx context.Context, r runner, block bool) error {
+	err := p.enqueue(ctx, r, block)
+	if err == nil && p.cfg.progress != nil {
+		p.cfg.progress.AddTotal(1)
+	}
+	return err
+}
+
+func (p *Pool) enqueue(ctx context.Context, r runner, block bool) error {
 	p.mu.Lock()
 	if p.state != open {
 		p.stats.rejected++
@@ -326,9 +334,21 @@ func (p *Pool) work(w *worker, r runner) {
 		cur = r
 		out := r.run(p.ctx)
 		cur = nil
+		p.report(out.state)
 		r = p.finish(w, out)
 	}
 	normal = true
+}
+
+// report tells the progress Reporter, if any, how a task ended.
+func (p *Pool) report(st future.State) {
+	switch {
+	case p.cfg.progress == nil:
+	case st == future.Succeeded:
+		p.cfg.progress.Add(1)
+	default:
+		p.cfg.progress.AddFailed(1)
+	}
 }
 
 // finish records the outcome of a task and returns the worker's next task,
@@ -450,6 +470,7 @@ func (p *Pool) workerGoexit(cur runner) {
 	if cur != nil {
 		cur.fail(ErrGoexit)
 	}
+	p.report(future.Failed)
 	p.mu.Lock()
 	p.recordLocked(outcome{state: future.Failed, err: ErrGoexit, goTask: cur != nil && cur.isGo()})
 	r, ok := p.admitLocked()
@@ -578,6 +599,7 @@ func (p *Pool) Close() error {
 				dropped++
 			}
 			r.abort(ErrClosed)
+			p.report(future.Cancelled)
 		}
 		if dropped > 0 {
 			p.addErrLocked(fmt.Errorf("pool: %d queued Go tasks dropped: %w", dropped, ErrClosed))

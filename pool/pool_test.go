@@ -566,3 +566,30 @@ func ExamplePool_Shutdown() {
 // nilCtx is a nil context kept in a variable, to test that WithContext
 // rejects it.
 var nilCtx context.Context
+
+// countingReporter is a Reporter that counts calls.
+type countingReporter struct{ total, done, failed atomic.Int64 }
+
+func (c *countingReporter) AddTotal(n int64)  { c.total.Add(n) }
+func (c *countingReporter) Add(n int64)       { c.done.Add(n) }
+func (c *countingReporter) AddFailed(n int64) { c.failed.Add(n) }
+
+func TestProgressReporterSeesEveryTask(t *testing.T) {
+	rep := &countingReporter{}
+	p := newPool(t, 2, pool.WithProgress(rep))
+	for i := range 30 {
+		pool.Submit(bg, p, func(context.Context) (int, error) {
+			if i%3 == 0 {
+				return 0, errors.New("x")
+			}
+			return i, nil
+		})
+	}
+	p.Wait(bg)
+	if rep.total.Load() != 30 || rep.done.Load() != 20 || rep.failed.Load() != 10 {
+		t.Fatalf("reporter saw total %d done %d failed %d", rep.total.Load(), rep.done.Load(), rep.failed.Load())
+	}
+	if _, err := pool.New(1, pool.WithProgress(nil)); err == nil {
+		t.Fatal("WithProgress(nil) accepted")
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -295,7 +297,11 @@ func (c *chunk[In, Out]) run(ctx context.Context, fn func(context.Context, In) (
 	}
 }
 
-func (c *chunk[In, Out]) runFrom(ctx context.Context, fn func(context.Context, In) (Out, error), i int) (next int) {
+// runFrom runs inputs from start until the chunk ends, fails fast or is
+// told to stop, and returns where run should resume. The loop keeps its
+// state in locals; c.n is written once, on the way out.
+func (c *chunk[In, Out]) runFrom(ctx context.Context, fn func(context.Context, In) (Out, error), start int) (next int) {
+	i := start
 	defer func() {
 		if r := recover(); r != nil {
 			c.setErr(i, &future.PanicError{Value: r, Stack: debug.Stack()})
@@ -304,22 +310,25 @@ func (c *chunk[In, Out]) runFrom(ctx context.Context, fn func(context.Context, I
 				next = len(c.in)
 			}
 		}
+		c.n = max(c.n, min(i+1, len(c.in)), start)
 	}()
-	for ; i < len(c.in); i++ {
-		if i%32 == 0 && c.stop.Load() {
-			return len(c.in)
+	in, out, stop := c.in, c.out, c.stop
+	for ; i < len(in); i++ {
+		if i%32 == 0 && stop.Load() {
+			i-- // nothing produced at i
+			return len(in)
 		}
-		v, err := fn(ctx, c.in[i])
-		c.out[i] = v
-		c.n = i + 1
+		v, err := fn(ctx, in[i])
+		out[i] = v
 		if err != nil {
 			c.setErr(i, err)
 			if c.failFast {
-				return len(c.in)
+				return len(in)
 			}
 		}
 	}
-	return i
+	i-- // the last input produced
+	return len(in)
 }
 
 func (c *chunk[In, Out]) setErr(i int, err error) {
@@ -327,7 +336,6 @@ func (c *chunk[In, Out]) setErr(i int, err error) {
 		c.errs = make(map[int]error)
 	}
 	c.errs[i] = fmt.Errorf("pool: input %d: %w", c.base+i, err)
-	c.n = max(c.n, i+1)
 }
 
 func (c *chunk[In, Out]) errAt(i int) error {
@@ -339,11 +347,13 @@ func (c *chunk[In, Out]) errAt(i int) error {
 
 // errList returns the chunk's errors in input order.
 func (c *chunk[In, Out]) errList() []error {
-	var errs []error
-	for i := range c.n {
-		if err := c.errAt(i); err != nil {
-			errs = append(errs, err)
-		}
+	if len(c.errs) == 0 {
+		return nil
+	}
+	idx := slices.Sorted(maps.Keys(c.errs))
+	errs := make([]error, len(idx))
+	for k, i := range idx {
+		errs[k] = c.errs[i]
 	}
 	return errs
 }

@@ -50,7 +50,8 @@ func Map[In, Out any](ctx context.Context, p *Pool, inputs iter.Seq[In], fn func
 			yield(Result[Out]{Index: -1, Err: err})
 			return
 		}
-		m := &mapRun[In, Out]{p: p, fn: fn, cfg: cfg, slots: make(chan struct{}, cfg.window), chunks: make(chan *chunk[In, Out], cfg.window)}
+		m := &mapRun[In, Out]{p: p, fn: fn, cfg: cfg, slots: make(chan struct{}, cfg.window),
+			chunks: make(chan *chunk[In, Out], cfg.window), free: make(chan *chunk[In, Out], cfg.window)}
 		if cfg.unordered {
 			m.completed = make(chan *chunk[In, Out], cfg.window)
 		}
@@ -145,11 +146,13 @@ type mapRun[In, Out any] struct {
 	slots     chan struct{}        // window: one token per chunk in flight or unconsumed
 	chunks    chan *chunk[In, Out] // submitted chunks in input order; closed by the producer
 	completed chan *chunk[In, Out] // unordered mode: chunks as they finish
+	free      chan *chunk[In, Out] // consumed chunks whose buffers can be reused
 	prodErr   error                // a panic in the input iterator; read after chunks is closed
 }
 
 // produce reads inputs, cuts them into chunks and submits each one once a
-// window slot is free.
+// window slot is free. Chunk buffers are recycled by the consumer, so a
+// long input allocates about window chunks' worth of buffers in all.
 func (m *mapRun[In, Out]) produce(ctx context.Context, inputs iter.Seq[In]) {
 	defer m.wg.Done()
 	defer close(m.chunks)
@@ -158,36 +161,51 @@ func (m *mapRun[In, Out]) produce(ctx context.Context, inputs iter.Seq[In]) {
 			m.prodErr = fmt.Errorf("pool: Map input iterator panicked: %w", &future.PanicError{Value: r, Stack: debug.Stack()})
 		}
 	}()
-	base := 0
-	buf := make([]In, 0, m.cfg.chunk)
+	base, k := 0, 0
+	var c *chunk[In, Out]
 	flush := func() bool {
 		select {
 		case m.slots <- struct{}{}:
 		case <-ctx.Done():
 			return false
 		}
-		c := &chunk[In, Out]{base: base, in: buf, out: make([]Out, len(buf)), stop: &m.stop, failFast: m.cfg.errorMode == FirstError}
-		base += len(buf)
-		buf = make([]In, 0, m.cfg.chunk)
-		c.fut = Submit(ctx, m.p, func(tctx context.Context) (struct{}, error) {
-			c.run(tctx, m.fn)
+		c.reset(base, k)
+		base += k
+		cc := c
+		c, k = nil, 0
+		cc.fut = Submit(ctx, m.p, func(tctx context.Context) (struct{}, error) {
+			cc.run(tctx, m.fn)
 			return struct{}{}, nil
 		})
 		if m.completed != nil {
-			c.fut.OnDone(func(struct{}, error) { m.completed <- c })
+			cc.fut.OnDone(func(struct{}, error) { m.completed <- cc })
 		}
-		m.chunks <- c // capacity window: never blocks while a slot is held
+		m.chunks <- cc // capacity window: never blocks while a slot is held
 		return true
 	}
 	for x := range inputs {
-		buf = append(buf, x)
-		if len(buf) == m.cfg.chunk && !flush() {
+		if c == nil {
+			c = m.newChunk()
+		}
+		c.inBuf[k] = x
+		k++
+		if k == m.cfg.chunk && !flush() {
 			m.prodErr = ctx.Err()
 			return
 		}
 	}
-	if len(buf) > 0 && !flush() {
+	if k > 0 && !flush() {
 		m.prodErr = ctx.Err()
+	}
+}
+
+// newChunk takes a consumed chunk from the free list or makes one.
+func (m *mapRun[In, Out]) newChunk() *chunk[In, Out] {
+	select {
+	case c := <-m.free:
+		return c
+	default:
+		return &chunk[In, Out]{inBuf: make([]In, m.cfg.chunk), outBuf: make([]Out, m.cfg.chunk), stop: &m.stop, failFast: m.cfg.errorMode == FirstError}
 	}
 }
 
@@ -263,6 +281,10 @@ func (m *mapRun[In, Out]) yieldChunk(c *chunk[In, Out], yield func(Result[Out]) 
 			return false
 		}
 	}
+	select {
+	case m.free <- c: // its values have been copied out: reuse the buffers
+	default:
+	}
 	return true
 }
 
@@ -282,11 +304,19 @@ type chunk[In, Out any] struct {
 	base     int // index of in[0] among all inputs
 	in       []In
 	out      []Out
+	inBuf    []In  // Map only: the full-size buffers in and out are cut from
+	outBuf   []Out
 	n        int // results produced, len(in) unless stopped early
 	errs     map[int]error
 	stop     *atomic.Bool
 	failFast bool
 	fut      *future.Future[struct{}]
+}
+
+// reset prepares a (possibly recycled) Map chunk holding k inputs that
+// start at index base.
+func (c *chunk[In, Out]) reset(base, k int) {
+	c.base, c.in, c.out, c.n, c.errs, c.fut = base, c.inBuf[:k], c.outBuf[:k], 0, nil, nil
 }
 
 // run applies fn to the chunk's inputs. A panic fails only the input that

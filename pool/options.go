@@ -65,7 +65,9 @@ func WithMinWorkers(n int) Option {
 }
 
 // WithIdleTimeout sets how long a worker above the minimum waits for work
-// before it exits. Default 5s; d must be positive.
+// before it exits: it retires after between d and 1.5 d without a task
+// (one goroutine checks twice per d, so parking costs no timer). Default
+// 5s; d must be positive.
 func WithIdleTimeout(d time.Duration) Option {
 	return poolOption(func(c *config) error {
 		if d <= 0 {

@@ -76,6 +76,11 @@ type Pool struct {
 	errs    []error       // errors of Go tasks since the last Wait
 	quiet   chan struct{} // closed when no task is queued or running
 	exited  chan struct{} // closed when the last worker exits after shutdown
+	ticks   uint64        // reaper ticks so far
+	reaping bool          // the reaper goroutine is running
+
+	quit   chan struct{}  // closed on Shutdown or Close: stops the reaper
+	reaper sync.WaitGroup // the reaper goroutine
 }
 
 type poolState int
@@ -110,7 +115,7 @@ func New(maxWorkers int, opts ...Option) (*Pool, error) {
 	if cfg.minWorkers > maxWorkers {
 		return nil, fmt.Errorf("pool: WithMinWorkers(%d) exceeds maxWorkers %d", cfg.minWorkers, maxWorkers)
 	}
-	p := &Pool{cfg: cfg, exited: make(chan struct{})}
+	p := &Pool{cfg: cfg, exited: make(chan struct{}), quit: make(chan struct{})}
 	p.ctx, p.cancel = context.WithCancel(cfg.ctx)
 	p.queue.init(cfg.queueSize)
 	// Warm workers park themselves: a worker is put on the idle list only
@@ -311,8 +316,12 @@ func (p *Pool) popPutterLocked() *putter {
 
 // worker is the state of one worker goroutine that the pool can see.
 type worker struct {
-	ch    chan runner // hand-off to a parked worker; nil means re-check
-	timer *time.Timer // idle timer, made on first park
+	// ch hands a parked worker its next task, nil (re-check the pool, as
+	// on shutdown) or retire.
+	ch chan runner
+	// parkTick is the reaper's tick count when the worker last parked;
+	// guarded by p.mu.
+	parkTick uint64
 }
 
 func newWorker() *worker { return &worker{ch: make(chan runner, 1)} }
@@ -328,14 +337,17 @@ func (p *Pool) work(w *worker, r runner) {
 		}
 	}()
 	if r == nil {
-		r = p.park(w)
+		p.mu.Lock()
+		r = p.nextLocked(w)
 	}
 	for r != nil {
 		cur = r
 		out := r.run(p.ctx)
 		cur = nil
 		p.report(out.state)
-		r = p.finish(w, out)
+		p.mu.Lock()
+		p.recordLocked(out)
+		r = p.nextLocked(w)
 	}
 	normal = true
 }
@@ -351,104 +363,96 @@ func (p *Pool) report(st future.State) {
 	}
 }
 
-// finish records the outcome of a task and returns the worker's next task,
-// parking the worker while there is none; nil means the worker exits.
-func (p *Pool) finish(w *worker, out outcome) runner {
-	p.mu.Lock()
-	p.recordLocked(out)
-	if r, ok := p.admitLocked(); ok {
-		p.running++
-		p.mu.Unlock()
-		return r
-	}
-	p.mu.Unlock()
-	return p.park(w)
-}
-
-// park waits for a task for an idle worker; nil means the worker exits
-// (idle timeout or shutdown).
-func (p *Pool) park(w *worker) runner {
+// nextLocked returns the worker's next task, parking the worker while
+// there is none; nil means the worker exits (retired or shut down). It is
+// called with p.mu held and returns with it released.
+func (p *Pool) nextLocked(w *worker) runner {
 	for {
-		p.mu.Lock()
 		if r, ok := p.admitLocked(); ok {
 			p.running++
 			p.mu.Unlock()
 			return r
 		}
 		if p.state != open {
-			p.exitLocked(w)
+			p.exitLocked()
 			p.mu.Unlock()
 			return nil
 		}
-		if !p.isIdle(w) { // already listed when a warm worker parks again
-			p.idle = append(p.idle, w)
-		}
-		timed := p.workers > p.cfg.minWorkers
+		// Park. The idle list stays sorted by parkTick: workers are
+		// appended as they park, submitters take the newest, the reaper
+		// retires the oldest.
+		w.parkTick = p.ticks
+		p.idle = append(p.idle, w)
+		p.startReaperLocked()
 		p.mu.Unlock()
+		switch r := <-w.ch; r {
+		case nil: // woken to re-check the pool's state
+		case retire:
+			return nil // the reaper did the accounting
+		default:
+			return r // the submitter counted it as running
+		}
+		p.mu.Lock()
+	}
+}
 
-		if !timed {
-			if r := <-w.ch; r != nil {
-				return r
-			}
-			continue
-		}
-		if w.timer == nil {
-			w.timer = time.NewTimer(p.cfg.idleTimeout)
-		} else {
-			w.timer.Reset(p.cfg.idleTimeout)
-		}
+// retire is handed to a parked worker that the reaper retires.
+var retire runner = retireSignal{}
+
+type retireSignal struct{}
+
+func (retireSignal) run(context.Context) outcome { return outcome{} }
+func (retireSignal) abort(error)                 {}
+func (retireSignal) fail(error)                  {}
+func (retireSignal) isGo() bool                  { return false }
+
+// startReaperLocked starts the goroutine that retires idle workers when
+// there are workers above the minimum and it is not running yet. Parking
+// itself then costs no timer.
+func (p *Pool) startReaperLocked() {
+	if p.reaping || p.workers <= p.cfg.minWorkers {
+		return
+	}
+	p.reaping = true
+	p.reaper.Add(1)
+	go p.reap()
+}
+
+// reap ticks every half idle timeout and retires the workers that have
+// been parked for three ticks, that is for between one and one and a half
+// idle timeouts. It stops when no parked worker is left above the minimum
+// (the next park starts it again) and when the pool shuts down.
+func (p *Pool) reap() {
+	defer p.reaper.Done()
+	t := time.NewTicker(p.cfg.idleTimeout / 2)
+	defer t.Stop()
+	for {
 		select {
-		case r := <-w.ch:
-			w.timer.Stop()
-			if r != nil {
-				return r
-			}
-		case <-w.timer.C:
-			p.mu.Lock()
-			if p.isIdle(w) {
-				if p.workers > p.cfg.minWorkers {
-					p.exitLocked(w)
-					p.mu.Unlock()
-					return nil
-				}
-				p.mu.Unlock()
-				continue // stays warm: park again, without a timer
-			}
+		case <-t.C:
+		case <-p.quit:
+			return
+		}
+		p.mu.Lock()
+		p.ticks++
+		n := 0
+		for n < len(p.idle) && p.idle[n].parkTick+3 <= p.ticks && p.workers > p.cfg.minWorkers {
+			p.idle[n].ch <- retire
+			p.idle[n] = nil
+			p.workers--
+			n++
+		}
+		p.idle = append(p.idle[:0], p.idle[n:]...)
+		if len(p.idle) == 0 || p.workers <= p.cfg.minWorkers {
+			p.reaping = false
 			p.mu.Unlock()
-			// A submitter (or Shutdown) took this worker off the idle list
-			// just as the timer fired: its task, or nil, is on the way.
-			if r := <-w.ch; r != nil {
-				return r
-			}
+			return
 		}
+		p.mu.Unlock()
 	}
 }
 
-func (p *Pool) isIdle(w *worker) bool {
-	for _, x := range p.idle {
-		if x == w {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *Pool) removeIdleLocked(w *worker) bool {
-	for i, x := range p.idle {
-		if x == w {
-			p.idle = append(p.idle[:i], p.idle[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// exitLocked accounts for a worker w that leaves (nil: one that was
-// never parked).
-func (p *Pool) exitLocked(w *worker) {
-	if w != nil {
-		p.removeIdleLocked(w)
-	}
+// exitLocked accounts for a worker that leaves.
+func (p *Pool) exitLocked() {
 	p.workers--
 	if p.workers == 0 && p.state != open {
 		closeOnce(p.exited)
@@ -480,7 +484,7 @@ func (p *Pool) workerGoexit(cur runner) {
 		go p.work(newWorker(), r)
 		return
 	}
-	p.exitLocked(nil)
+	p.exitLocked()
 	p.mu.Unlock()
 }
 
@@ -564,8 +568,10 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		p.state = shuttingDown
 		p.rejectPuttersLocked()
 		p.wakeIdleLocked()
+		close(p.quit)
 	}
 	p.mu.Unlock()
+	p.reaper.Wait()
 	select {
 	case <-p.exited:
 		p.cancel()
@@ -585,6 +591,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	if p.state != closed {
+		if p.state == open {
+			close(p.quit)
+		}
 		p.state = closed
 		p.cancel()
 		p.rejectPuttersLocked()
@@ -614,6 +623,7 @@ func (p *Pool) Close() error {
 		}
 	}
 	p.mu.Unlock()
+	p.reaper.Wait()
 	<-p.exited
 	return nil
 }

@@ -490,7 +490,7 @@ func TestWorkersRetireWhenIdle(t *testing.T) {
 		if s := p.Stats(); s.Workers != 3 {
 			t.Fatalf("retired before the idle timeout: %+v", s)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(501 * time.Millisecond) // retirement comes within 1.5x the timeout
 		synctest.Wait()
 		if s := p.Stats(); s.Workers != 1 || s.Idle != 1 {
 			t.Fatalf("after idle timeout: %+v, want only the minimum worker", s)

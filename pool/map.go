@@ -304,7 +304,7 @@ type chunk[In, Out any] struct {
 	base     int // index of in[0] among all inputs
 	in       []In
 	out      []Out
-	inBuf    []In  // Map only: the full-size buffers in and out are cut from
+	inBuf    []In // Map only: the full-size buffers in and out are cut from
 	outBuf   []Out
 	n        int // results produced, len(in) unless stopped early
 	errs     map[int]error

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/examples"
+	"github.com/skein-go/skein/proc"
 )
 
 // version is the release this source tree describes; builds from a module
@@ -43,10 +44,13 @@ var commands = map[string]command{
 	"version": {"print the version", runVersion},
 }
 
-// errUsage marks an error caused by bad command-line input (exit code 2).
-var errUsage = errors.New("usage")
+// usageError marks an error caused by bad command-line input (exit code 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
 
 func main() {
+	proc.Main()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -72,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.As(err, new(usageError)):
 		fmt.Fprintln(stderr, "skein:", err)
 		return 2
 	default:
@@ -134,7 +138,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, name := range fs.Args() {
 			d, err := examples.Lookup(name)
 			if err != nil {
-				return fmt.Errorf("%w: %v", errUsage, err)
+				return usageError{err}
 			}
 			todo = append(todo, d)
 		}

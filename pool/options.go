@@ -78,9 +78,10 @@ func WithIdleTimeout(d time.Duration) Option {
 	})
 }
 
-// WithContext sets the parent of every task's context: values of ctx reach
-// the tasks, and when ctx is cancelled every task sees it (the pool itself
-// stays open). Default context.Background().
+// WithContext sets the pool's context: Go tasks run under it, and when it
+// is cancelled every running task's context is cancelled and queued tasks
+// of Submit are dropped as cancelled when a worker reaches them (the pool
+// itself stays open). Default context.Background().
 func WithContext(ctx context.Context) Option {
 	return poolOption(func(c *config) error {
 		if ctx == nil {

@@ -16,8 +16,10 @@
 //     results in input or completion order with bounded memory, and a
 //     [Group] runs a set of tasks where the first error cancels the rest.
 //
-// Every task receives a context that is cancelled when its future is
-// cancelled or the pool is closed. A panic in a task becomes a
+// A task submitted with [Submit] runs under the context given to Submit;
+// that context is also cancelled when the task's future is cancelled, the
+// pool is closed or the pool's own context ([WithContext]) ends. A [Pool.Go]
+// task runs under the pool's context. A panic in a task becomes a
 // *[PanicError] on its future and never kills the pool or the program.
 //
 // [Pool.Shutdown] is graceful (stop accepting, run everything accepted,
@@ -76,11 +78,15 @@ type Pool struct {
 	errs    []error       // errors of Go tasks since the last Wait
 	quiet   chan struct{} // closed when no task is queued or running
 	exited  chan struct{} // closed when the last worker exits after shutdown
-	ticks   uint64        // reaper ticks so far
+	all     map[*worker]struct{} // every live worker, to cancel running tasks on Close
+	ticks   uint64               // reaper ticks so far
 	reaping bool          // the reaper goroutine is running
 
 	quit   chan struct{}  // closed on Shutdown or Close: stops the reaper
 	reaper sync.WaitGroup // the reaper goroutine
+
+	stopAfter func() bool   // unregisters the hook on WithContext's context
+	afterDone chan struct{} // closed when that hook has run
 }
 
 type poolState int
@@ -115,31 +121,50 @@ func New(maxWorkers int, opts ...Option) (*Pool, error) {
 	if cfg.minWorkers > maxWorkers {
 		return nil, fmt.Errorf("pool: WithMinWorkers(%d) exceeds maxWorkers %d", cfg.minWorkers, maxWorkers)
 	}
-	p := &Pool{cfg: cfg, exited: make(chan struct{}), quit: make(chan struct{})}
+	p := &Pool{cfg: cfg, exited: make(chan struct{}), quit: make(chan struct{}), all: map[*worker]struct{}{}}
 	p.ctx, p.cancel = context.WithCancel(cfg.ctx)
 	p.queue.init(cfg.queueSize)
 	// Warm workers park themselves: a worker is put on the idle list only
 	// by its own goroutine, which knows it has no hand-off pending.
+	ws := make([]*worker, cfg.minWorkers)
 	p.mu.Lock()
 	p.workers = cfg.minWorkers
+	for i := range ws {
+		ws[i] = p.newWorkerLocked(nil)
+	}
 	p.mu.Unlock()
-	for range cfg.minWorkers {
-		go p.work(newWorker(), nil)
+	for _, w := range ws {
+		go p.work(w, nil)
+	}
+	if cfg.ctx.Done() != nil {
+		// Tasks of Submit run under their submitter's context; a
+		// cancelled pool context must reach them too.
+		p.afterDone = make(chan struct{})
+		p.stopAfter = context.AfterFunc(cfg.ctx, func() {
+			defer close(p.afterDone)
+			p.cancelRunning()
+		})
 	}
 	return p, nil
 }
 
 // Submit runs fn on p and returns its future. It blocks while the queue is
-// full, until there is room or ctx ends; ctx bounds only this wait, not the
-// task (the task's context comes from the pool, see [WithContext]).
+// full, until there is room or ctx ends.
+//
+// ctx is the task's context: fn sees its values and deadline, and its
+// cancellation. The task's context is also cancelled by Future.Cancel,
+// by Close and when the pool's context (WithContext) ends. If ctx ends
+// before a worker starts the task, the task never runs and its future ends
+// Cancelled with ctx's error, when a worker reaches it in the queue.
 //
 // Submit never panics: a nil pool or function, a closed pool (ErrClosed)
-// and an ended ctx give a future that has already failed with that error.
+// and an ended ctx while blocked give a future that has already failed
+// with that error.
 func Submit[T any](ctx context.Context, p *Pool, fn func(context.Context) (T, error)) *future.Future[T] {
 	if err := checkArgs(p, fn == nil); err != nil {
 		return future.Fail[T](err)
 	}
-	t := &task[T]{fn: fn}
+	t := &task[T]{fn: fn, ctx: ctx}
 	if err := p.submit(ctx, t, true); err != nil {
 		return future.Fail[T](err)
 	}
@@ -153,7 +178,7 @@ func TrySubmit[T any](p *Pool, fn func(context.Context) (T, error)) (*future.Fut
 	if err := checkArgs(p, fn == nil); err != nil {
 		return nil, err
 	}
-	t := &task[T]{fn: fn}
+	t := &task[T]{fn: fn, ctx: context.Background()}
 	if err := p.submit(context.Background(), t, false); err != nil {
 		return nil, err
 	}
@@ -162,8 +187,10 @@ func TrySubmit[T any](p *Pool, fn func(context.Context) (T, error)) (*future.Fut
 
 // Go runs fn on p without a future (fire and forget). It blocks like
 // Submit while the queue is full and returns an error only if the task was
-// not accepted (ErrClosed, ctx's error). An error returned by fn, or its
-// panic as a *PanicError, is collected and reported by [Pool.Wait].
+// not accepted (ErrClosed, ctx's error); ctx bounds only that wait. fn runs
+// under the pool's context (WithContext), cancelled by Close. An error
+// returned by fn, or its panic as a *PanicError, is collected and reported
+// by [Pool.Wait]. A Go task costs no allocation.
 func (p *Pool) Go(ctx context.Context, fn func(context.Context) error) error {
 	if err := checkArgs(p, fn == nil); err != nil {
 		return err
@@ -217,6 +244,7 @@ func (p *Pool) enqueue(ctx context.Context, r runner, block bool) error {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
+		w.cur = r
 		p.stats.submitted++
 		p.running++
 		p.mu.Unlock()
@@ -227,8 +255,9 @@ func (p *Pool) enqueue(ctx context.Context, r runner, block bool) error {
 		p.workers++
 		p.stats.submitted++
 		p.running++
+		w := p.newWorkerLocked(r)
 		p.mu.Unlock()
-		go p.work(newWorker(), r)
+		go p.work(w, r)
 		return nil
 	}
 	if p.queue.push(r) {
@@ -322,9 +351,17 @@ type worker struct {
 	// parkTick is the reaper's tick count when the worker last parked;
 	// guarded by p.mu.
 	parkTick uint64
+	// cur is the task the worker is running, so that Close can cancel
+	// it; guarded by p.mu.
+	cur runner
 }
 
-func newWorker() *worker { return &worker{ch: make(chan runner, 1)} }
+// newWorkerLocked registers a worker about to start with task r (or nil).
+func (p *Pool) newWorkerLocked(r runner) *worker {
+	w := &worker{ch: make(chan runner, 1), cur: r}
+	p.all[w] = struct{}{}
+	return w
+}
 
 // work is a worker goroutine: it runs r (if any), then takes tasks until
 // it retires or the pool shuts down.
@@ -333,7 +370,7 @@ func (p *Pool) work(w *worker, r runner) {
 	normal := false
 	defer func() {
 		if !normal {
-			p.workerGoexit(cur)
+			p.workerGoexit(w, cur)
 		}
 	}()
 	if r == nil {
@@ -347,6 +384,7 @@ func (p *Pool) work(w *worker, r runner) {
 		p.report(out.state)
 		p.mu.Lock()
 		p.recordLocked(out)
+		w.cur = nil
 		r = p.nextLocked(w)
 	}
 	normal = true
@@ -370,11 +408,12 @@ func (p *Pool) nextLocked(w *worker) runner {
 	for {
 		if r, ok := p.admitLocked(); ok {
 			p.running++
+			w.cur = r
 			p.mu.Unlock()
 			return r
 		}
 		if p.state != open {
-			p.exitLocked()
+			p.exitLocked(w)
 			p.mu.Unlock()
 			return nil
 		}
@@ -404,6 +443,7 @@ type retireSignal struct{}
 func (retireSignal) run(context.Context) outcome { return outcome{} }
 func (retireSignal) abort(error)                 {}
 func (retireSignal) fail(error)                  {}
+func (retireSignal) cancel()                     {}
 func (retireSignal) isGo() bool                  { return false }
 
 // startReaperLocked starts the goroutine that retires idle workers when
@@ -437,6 +477,7 @@ func (p *Pool) reap() {
 		n := 0
 		for n < len(p.idle) && p.idle[n].parkTick+3 <= p.ticks && p.workers > p.cfg.minWorkers {
 			p.idle[n].ch <- retire
+			delete(p.all, p.idle[n])
 			p.idle[n] = nil
 			p.workers--
 			n++
@@ -451,8 +492,9 @@ func (p *Pool) reap() {
 	}
 }
 
-// exitLocked accounts for a worker that leaves.
-func (p *Pool) exitLocked() {
+// exitLocked accounts for a worker w that leaves.
+func (p *Pool) exitLocked(w *worker) {
+	delete(p.all, w)
 	p.workers--
 	if p.workers == 0 && p.state != open {
 		closeOnce(p.exited)
@@ -470,22 +512,40 @@ func closeOnce(c chan struct{}) {
 // workerGoexit runs when a task ended its worker with runtime.Goexit: the
 // task fails with ErrGoexit and a replacement worker takes over if there is
 // work left.
-func (p *Pool) workerGoexit(cur runner) {
+func (p *Pool) workerGoexit(w *worker, cur runner) {
 	if cur != nil {
 		cur.fail(ErrGoexit)
 	}
 	p.report(future.Failed)
 	p.mu.Lock()
 	p.recordLocked(outcome{state: future.Failed, err: ErrGoexit, goTask: cur != nil && cur.isGo()})
+	delete(p.all, w)
 	r, ok := p.admitLocked()
 	if ok {
 		p.running++
+		nw := p.newWorkerLocked(r)
 		p.mu.Unlock()
-		go p.work(newWorker(), r)
+		go p.work(nw, r)
 		return
 	}
-	p.exitLocked()
+	p.exitLocked(w)
 	p.mu.Unlock()
+}
+
+// cancelRunning cancels the task that every worker is running, when the
+// pool is closed or its context (WithContext) is cancelled.
+func (p *Pool) cancelRunning() {
+	p.mu.Lock()
+	var cur []runner
+	for w := range p.all {
+		if w.cur != nil {
+			cur = append(cur, w.cur)
+		}
+	}
+	p.mu.Unlock()
+	for _, r := range cur {
+		r.cancel()
+	}
 }
 
 // recordLocked updates the counters for a finished task.
@@ -575,6 +635,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	select {
 	case <-p.exited:
 		p.cancel()
+		p.unhook()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -590,7 +651,8 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 // not be called from a task of the same pool.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	if p.state != closed {
+	first := p.state != closed
+	if first {
 		if p.state == open {
 			close(p.quit)
 		}
@@ -623,9 +685,21 @@ func (p *Pool) Close() error {
 		}
 	}
 	p.mu.Unlock()
+	if first {
+		p.cancelRunning()
+	}
 	p.reaper.Wait()
 	<-p.exited
+	p.unhook()
 	return nil
+}
+
+// unhook unregisters the hook on WithContext's context, waiting for it if
+// it has already started, so that no goroutine of the pool outlives it.
+func (p *Pool) unhook() {
+	if p.stopAfter != nil && !p.stopAfter() {
+		<-p.afterDone
+	}
 }
 
 func (p *Pool) rejectPuttersLocked() {
@@ -691,6 +765,9 @@ type runner interface {
 	abort(err error)
 	// fail ends a task whose worker died under it (runtime.Goexit).
 	fail(err error)
+	// cancel cancels a running task's context (Close, or WithContext's
+	// context ending); Go tasks run under the pool's context already.
+	cancel()
 	isGo() bool
 }
 
@@ -704,14 +781,24 @@ type outcome struct {
 
 // task is a submission with a future; one allocation holds both.
 type task[T any] struct {
-	p  future.Promise[T]
-	fn func(context.Context) (T, error)
+	p   future.Promise[T]
+	fn  func(context.Context) (T, error)
+	ctx context.Context // the submitter's: parent of the task's context
 }
 
-func (t *task[T]) run(ctx context.Context) outcome {
+func (t *task[T]) run(pctx context.Context) outcome {
 	fn := t.fn
 	t.fn = nil // do not keep the closure alive through the future
-	tctx := t.p.Context(ctx)
+	tctx := t.p.Context(t.ctx)
+	t.ctx = nil
+	// A task whose context ended while it was queued never starts.
+	if err := tctx.Err(); err != nil || pctx.Err() != nil {
+		if err == nil {
+			err = pctx.Err()
+		}
+		t.p.Abort(err)
+		return outcome{state: future.Cancelled}
+	}
 	if !t.p.Start() {
 		return outcome{state: future.Cancelled}
 	}
@@ -719,6 +806,8 @@ func (t *task[T]) run(ctx context.Context) outcome {
 	t.p.Resolve(v, err)
 	return outcome{state: t.p.Future().State(), panicked: panicked}
 }
+
+func (t *task[T]) cancel() { t.p.Future().Cancel() }
 
 func (t *task[T]) abort(err error) { t.p.Abort(err) }
 
@@ -754,6 +843,7 @@ func (g goTask) run(ctx context.Context) (out outcome) {
 
 func (goTask) abort(error) {}
 func (goTask) fail(error)  {}
+func (goTask) cancel()      {}
 func (goTask) isGo() bool  { return true }
 
 // call runs fn, converting a panic into a *PanicError.

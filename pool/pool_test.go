@@ -452,15 +452,74 @@ func TestWaitHonoursContext(t *testing.T) {
 	close(g.release)
 }
 
-func TestTaskContextComesFromPool(t *testing.T) {
+func TestTaskContexts(t *testing.T) {
 	type key struct{}
-	base, cancel := context.WithCancel(context.WithValue(bg, key{}, "pool-value"))
-	defer cancel()
+	base, cancelBase := context.WithCancel(context.WithValue(bg, key{}, "pool"))
+	defer cancelBase()
 	p := newPool(t, 1, pool.WithContext(base))
-	v, err := pool.Submit(bg, p, func(ctx context.Context) (any, error) { return ctx.Value(key{}), nil }).Wait(bg)
-	if v != "pool-value" || err != nil {
-		t.Fatalf("task saw %v, %v", v, err)
+
+	// Submit: the submitter's context is the task's.
+	sub := context.WithValue(bg, key{}, "submitter")
+	v, err := pool.Submit(sub, p, func(ctx context.Context) (any, error) { return ctx.Value(key{}), nil }).Wait(bg)
+	if v != "submitter" || err != nil {
+		t.Fatalf("Submit task saw %v, %v", v, err)
 	}
+	// Go: the pool's context.
+	seen := make(chan any, 1)
+	p.Go(bg, func(ctx context.Context) error { seen <- ctx.Value(key{}); return nil })
+	if got := <-seen; got != "pool" {
+		t.Fatalf("Go task saw %v", got)
+	}
+}
+
+func TestSubmitContextCancelsRunningTask(t *testing.T) {
+	p := newPool(t, 1)
+	ctx, cancel := context.WithCancel(bg)
+	g := newGate()
+	f := pool.Submit(ctx, p, g.task)
+	<-g.started
+	cancel()
+	if _, err := f.Wait(bg); !errors.Is(err, context.Canceled) || f.State() != future.Cancelled {
+		t.Fatalf("Wait = %v, state %v", err, f.State())
+	}
+}
+
+func TestSubmitContextEndedWhileQueuedNeverRuns(t *testing.T) {
+	p := newPool(t, 1)
+	g := newGate()
+	pool.Submit(bg, p, g.task)
+	<-g.started
+	ctx, cancel := context.WithTimeout(bg, time.Hour)
+	var ran atomic.Bool
+	f := pool.Submit(ctx, p, func(context.Context) (int, error) { ran.Store(true); return 0, nil })
+	cancel()
+	close(g.release)
+	if _, err := f.Wait(bg); !errors.Is(err, context.Canceled) || f.State() != future.Cancelled {
+		t.Fatalf("Wait = %v, state %v", err, f.State())
+	}
+	p.Wait(bg)
+	if ran.Load() {
+		t.Fatal("a task whose context ended while queued ran")
+	}
+	checkInvariant(t, p.Stats())
+}
+
+func TestPoolContextCancelsRunningTasks(t *testing.T) {
+	base, cancelBase := context.WithCancel(bg)
+	p := newPool(t, 2, pool.WithContext(base))
+	g := newGate()
+	f := pool.Submit(bg, p, g.task)
+	<-g.started
+	goDone := make(chan error, 1)
+	p.Go(bg, func(ctx context.Context) error { <-ctx.Done(); goDone <- ctx.Err(); return nil })
+	cancelBase()
+	if _, err := f.Wait(bg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Submit task after the pool context ended: %v", err)
+	}
+	if err := <-goDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Go task: %v", err)
+	}
+	p.Close()
 }
 
 func TestWorkersRetireWhenIdle(t *testing.T) {

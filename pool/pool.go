@@ -75,12 +75,12 @@ type Pool struct {
 	running int       // tasks handed to a worker and not yet finished
 	state   poolState
 	stats   counters
-	errs    []error       // errors of Go tasks since the last Wait
-	quiet   chan struct{} // closed when no task is queued or running
-	exited  chan struct{} // closed when the last worker exits after shutdown
+	errs    []error              // errors of Go tasks since the last Wait
+	quiet   chan struct{}        // closed when no task is queued or running
+	exited  chan struct{}        // closed when the last worker exits after shutdown
 	all     map[*worker]struct{} // every live worker, to cancel running tasks on Close
 	ticks   uint64               // reaper ticks so far
-	reaping bool          // the reaper goroutine is running
+	reaping bool                 // the reaper goroutine is running
 
 	quit   chan struct{}  // closed on Shutdown or Close: stops the reaper
 	reaper sync.WaitGroup // the reaper goroutine
@@ -843,7 +843,7 @@ func (g goTask) run(ctx context.Context) (out outcome) {
 
 func (goTask) abort(error) {}
 func (goTask) fail(error)  {}
-func (goTask) cancel()      {}
+func (goTask) cancel()     {}
 func (goTask) isGo() bool  { return true }
 
 // call runs fn, converting a panic into a *PanicError.

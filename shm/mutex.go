@@ -35,6 +35,7 @@ type OwnerDeadError struct {
 	PID int // the dead owner's process id
 }
 
+// Error names the dead owner's pid.
 func (e *OwnerDeadError) Error() string {
 	return fmt.Sprintf("shm: mutex owner (pid %d) died holding it; the lock is now held by the caller", e.PID)
 }

@@ -31,6 +31,7 @@ type SizeError struct {
 	Got  int    // the segment's actual size
 }
 
+// Error names the segment and the two sizes.
 func (e *SizeError) Error() string {
 	return fmt.Sprintf("shm: segment %q has %d bytes, want %d", e.Name, e.Got, e.Want)
 }

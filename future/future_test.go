@@ -320,3 +320,70 @@ func ExampleFuture_Cancel() {
 	// true cancelled
 	// true
 }
+
+func TestOnCancelFiresOnlyForCancelWhileRunning(t *testing.T) {
+	tests := []struct {
+		name      string
+		run       func(p *future.Promise[int], f *future.Future[int])
+		wantCalls int
+	}{
+		{"cancel while running", func(p *future.Promise[int], f *future.Future[int]) {
+			p.Start()
+			f.Cancel()
+		}, 1},
+		{"cancel while pending", func(p *future.Promise[int], f *future.Future[int]) {
+			f.Cancel()
+			if p.Start() {
+				t.Error("Start after Cancel returned true")
+			}
+		}, 0},
+		{"resolve without cancel", func(p *future.Promise[int], f *future.Future[int]) {
+			p.Start()
+			p.Resolve(1, nil)
+		}, 0},
+		{"cancel after resolve", func(p *future.Promise[int], f *future.Future[int]) {
+			p.Start()
+			p.Resolve(1, nil)
+			f.Cancel()
+		}, 0},
+		{"resolve after cancel", func(p *future.Promise[int], f *future.Future[int]) {
+			p.Start()
+			f.Cancel()
+			p.Resolve(0, context.Canceled)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := future.NewPromise[int]()
+			ctx := p.Context(context.Background())
+			calls := 0
+			p.OnCancel(func() { calls++ })
+			tt.run(p, p.Future())
+			if calls != tt.wantCalls {
+				t.Fatalf("OnCancel hook ran %d times, want %d", calls, tt.wantCalls)
+			}
+			if p.Future().State().Done() && ctx.Err() == nil {
+				t.Fatal("task context not done after resolution")
+			}
+		})
+	}
+}
+
+func TestOnCancelKeepsTaskContextWorking(t *testing.T) {
+	p := future.NewPromise[int]()
+	ctx := p.Context(context.Background())
+	calls := 0
+	p.OnCancel(func() { calls++ })
+	done := ctx.Done() // makes the real context after the hook was set
+	p.Start()
+	p.Future().Cancel()
+	select {
+	case <-done:
+	default:
+		t.Fatal("task context not done after Cancel of a running future")
+	}
+	if calls != 1 {
+		t.Fatalf("OnCancel hook ran %d times, want 1", calls)
+	}
+	p.OnCancel(nil) // ignored
+}

@@ -78,6 +78,38 @@ func (p *Promise[T]) Context(parent context.Context) context.Context {
 	return (*taskContext)(&p.f.c)
 }
 
+// OnCancel arranges for fn to be called when Cancel is called on the
+// future while it runs (after Start, before it resolves), for executors
+// whose task runs out of reach of the task context (in another process)
+// and must forward the request. fn runs in the goroutine that called
+// Cancel, without locks held; it may run more than once if Cancel is
+// called again, so it must be idempotent and quick. It is not called when
+// a pending future is cancelled (Start then returns false), when the
+// parent context ends, or on resolution.
+//
+// Call it at most once, before Start. Unlike registering on the task
+// context with context.AfterFunc, it makes no context and costs one small
+// allocation.
+func (p *Promise[T]) OnCancel(fn func()) {
+	if fn == nil {
+		return
+	}
+	c := &p.f.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.tcancel
+	// Cancel and resolve both call tcancel: only a Cancel of a running
+	// future (cancelReq set, not yet resolved) is passed on.
+	c.tcancel = func() {
+		if prev != nil {
+			prev()
+		}
+		if c.cancelReq.Load() && !State(c.state.Load()).Done() {
+			fn()
+		}
+	}
+}
+
 // taskContext is a future's core seen as the context of its task. Err is
 // answered from flags; a real context (and its channel) is made only when
 // Done or AfterFunc is first called.
@@ -130,9 +162,15 @@ func (c *taskContext) materialize() context.Context {
 		if parent == nil {
 			parent = context.Background()
 		}
-		c.tctx, c.tcancel = context.WithCancel(parent)
+		var cancel context.CancelFunc
+		c.tctx, cancel = context.WithCancel(parent)
+		if hook := c.tcancel; hook != nil { // set by OnCancel: keep it
+			c.tcancel = func() { cancel(); hook() }
+		} else {
+			c.tcancel = cancel
+		}
 		if c.cancelReq.Load() || State(c.state.Load()).Done() {
-			c.tcancel()
+			cancel()
 		}
 	}
 	return c.tctx

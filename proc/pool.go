@@ -185,7 +185,16 @@ func Submit[In, Out any](ctx context.Context, p *Pool, f *Func[In, Out], in In) 
 		return future.Fail[Out](err)
 	}
 	t.job = job{fn: f.name, count: 1, data: data, sink: t, deadline: deadline(ctx)}
-	t.stop = context.AfterFunc(t.ctx, func() { p.cancel(&t.job) })
+	// Cancellation reaches the job from the future (Cancel while it runs)
+	// and from ctx; not through the task context, which would have to
+	// become a real context per task (three times the allocations of the
+	// rest of Submit). A pending future's Cancel needs no hook: the job is
+	// dropped when its turn comes (sink.start fails).
+	cancel := func() { p.cancel(&t.job) }
+	t.promise.OnCancel(cancel)
+	if ctx.Done() != nil {
+		t.stop = context.AfterFunc(ctx, cancel)
+	}
 	if err := p.submit(&t.job); err != nil {
 		t.resolve(*new(Out), err)
 	}
@@ -220,7 +229,7 @@ func (p *Pool) submit(jobs ...*job) error {
 		j.id = p.nextIDLocked()
 		p.stats.Submitted += uint64(j.count)
 		if j.cancelReq {
-			// Cancelled between Submit's AfterFunc and here.
+			// Cancelled between Submit's registrations and here.
 			j.state = jobDropped
 			p.stats.Cancelled += uint64(j.count)
 			p.laterLocked(func() { j.sink.fail(j.base, j.base+j.count, j.sink.cancelErr(), true) })
@@ -622,10 +631,10 @@ func (p *Pool) result(w *worker, res *wire.Result) error {
 		return fmt.Errorf("%w: result for task %d item %d out of order", wire.ErrCorrupt, res.ID, res.First)
 	}
 	from := j.base + j.done
-	var o wire.Outcome // one for the loop: passed by pointer, it lives on the heap
+	o := &w.outcome // passed to an interface method, a local would escape
 	for _, out := range res.Outcomes() {
-		o = out
-		j.tally.add(j.sink.deliver(j.base+j.done, &o), 1)
+		*o = out
+		j.tally.add(j.sink.deliver(j.base+j.done, o), 1)
 		j.done++
 	}
 	if res.Final && j.done != j.count {
@@ -840,7 +849,7 @@ type task[In, Out any] struct {
 	job     job
 	f       *Func[In, Out]
 	ctx     context.Context
-	stop    func() bool // unregisters the cancellation watch
+	stop    func() bool // unregisters the watch on Submit's ctx; nil if it cannot end
 	timeout time.Duration
 	val     Out      // delivered, not yet published
 	err     error    // likewise
@@ -865,7 +874,7 @@ func (t *task[In, Out]) deliver(_ int, o *wire.Outcome) outcomeKind {
 func (t *task[In, Out]) publish(_, _ int) { t.resolve(t.val, t.err) }
 
 func (t *task[In, Out]) fail(_, _ int, err error, aborted bool) {
-	t.stop()
+	t.unwatch()
 	if aborted && t.promise.Abort(err) {
 		return
 	}
@@ -876,6 +885,13 @@ func (t *task[In, Out]) fail(_, _ int, err error, aborted bool) {
 func (t *task[In, Out]) cancelErr() error { return ctxError(t.ctx) }
 
 func (t *task[In, Out]) resolve(v Out, err error) {
-	t.stop()
+	t.unwatch()
 	t.promise.Resolve(v, err)
+}
+
+// unwatch stops watching Submit's ctx: the task is over.
+func (t *task[In, Out]) unwatch() {
+	if t.stop != nil {
+		t.stop()
+	}
 }

@@ -30,10 +30,15 @@ func socketPair() (parent, child *os.File, err error) {
 }
 
 // fileConn turns f into a net.Conn served by the runtime's poller, and
-// closes f (the conn holds its own duplicate).
+// closes f (the conn holds its own duplicate). On Linux the conn reads
+// and writes without waking the runtime's monitor thread (see quietConn).
 func fileConn(f *os.File) (net.Conn, error) {
 	defer f.Close()
-	return net.FileConn(f)
+	c, err := net.FileConn(f)
+	if err != nil {
+		return nil, err
+	}
+	return quiet(c), nil
 }
 
 // exitInfo extracts the exit status and the fatal signal, if any.

@@ -33,6 +33,8 @@ type worker struct {
 	r    *wire.Reader
 	tail *tail
 
+	outcome wire.Outcome // the reader goroutine's scratch, for Pool.result
+
 	// Guarded by Pool.mu.
 	inflight []*job        // sent and not finished, in the order sent (the worker's order)
 	given    int           // items sent over the worker's life

@@ -126,6 +126,7 @@ type Reader struct {
 	r   *bufio.Reader
 	max int
 	buf []byte
+	hdr [headerLen]byte // a field: on Next's stack it would escape through io.ReadFull
 }
 
 // NewReader returns a Reader of frames up to max bytes (header included)
@@ -140,11 +141,10 @@ func NewReader(r io.Reader, max int) *Reader {
 // length over the limit an error wrapping ErrTooLarge; an empty frame or an
 // unknown kind one wrapping ErrCorrupt.
 func (r *Reader) Next() (Kind, []byte, error) {
-	var hdr [headerLen]byte
-	if _, err := io.ReadFull(r.r, hdr[:4]); err != nil {
+	if _, err := io.ReadFull(r.r, r.hdr[:4]); err != nil {
 		return 0, nil, err
 	}
-	n := int(binary.BigEndian.Uint32(hdr[:4]))
+	n := int(binary.BigEndian.Uint32(r.hdr[:4]))
 	if n == 0 {
 		return 0, nil, fmt.Errorf("%w: empty frame", ErrCorrupt)
 	}

@@ -42,9 +42,14 @@ func progressDemo(ctx context.Context, w io.Writer) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// Auto mode: bars when w is a terminal, lines in logs and CI. A
-	// program with a -quiet flag would pass progress.WithMode(progress.Quiet).
-	renderer, err := progress.NewRenderer(tracker, w, progress.WithInterval(100*time.Millisecond))
+	// Auto mode: bars when w is a terminal, lines in logs and CI; when the
+	// output is thrown away (skein demo -quiet, or several demos at once),
+	// Quiet mode renders nothing and starts no goroutine.
+	mode := progress.Auto
+	if w == io.Discard {
+		mode = progress.Quiet
+	}
+	renderer, err := progress.NewRenderer(tracker, w, progress.WithMode(mode), progress.WithInterval(100*time.Millisecond))
 	if err != nil {
 		return "", err
 	}

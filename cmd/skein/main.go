@@ -117,9 +117,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	list := fs.Bool("list", false, "list the demos and exit")
-	verbose := fs.Bool("v", false, "print each demo's full output (always on when one demo is named)")
+	verbose := fs.Bool("v", false, "print each demo's full output (on by default when one demo is named)")
+	quiet := fs.Bool("quiet", false, "print only the one-line summaries, even for a single demo (no progress output)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: skein demo [-list] [-v] [NAME ...]\n\nRuns the named demos (all of them by default); each checks its own result.")
+		fmt.Fprintln(stderr, "Usage: skein demo [-list] [-v | -quiet] [NAME ...]\n\nRuns the named demos (all of them by default); each checks its own result.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -143,6 +144,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			todo = append(todo, d)
 		}
 		*verbose = *verbose || len(todo) == 1
+	}
+	if *quiet {
+		explicitV := false
+		fs.Visit(func(f *flag.Flag) { explicitV = explicitV || f.Name == "v" })
+		if explicitV {
+			return usageError{errors.New("demo: -v and -quiet exclude each other")}
+		}
+		*verbose = false
 	}
 	var failed []string
 	for _, d := range todo {

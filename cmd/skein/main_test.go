@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/skein-go/skein/proc"
@@ -13,4 +16,17 @@ import (
 func TestMain(m *testing.M) {
 	proc.Main()
 	goleak.VerifyTestMain(m)
+}
+
+func TestDemoQuietPrintsOnlySummaries(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "-quiet", "threadpool"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != 1 || !strings.HasPrefix(out.String(), "ok   threadpool") {
+		t.Fatalf("output = %q, want one summary line", out.String())
+	}
+	if code := run(context.Background(), []string{"demo", "-quiet", "-v", "threadpool"}, &out, &errOut); code != 2 {
+		t.Fatalf("-quiet with -v: exit %d, want 2", code)
+	}
 }

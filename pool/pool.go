@@ -791,11 +791,13 @@ func (t *task[T]) run(pctx context.Context) outcome {
 	t.fn = nil // do not keep the closure alive through the future
 	tctx := t.p.Context(t.ctx)
 	t.ctx = nil
-	// A task whose context ended while it was queued never starts.
-	if err := tctx.Err(); err != nil || pctx.Err() != nil {
-		if err == nil {
-			err = pctx.Err()
-		}
+	// A task whose context (or the pool's) ended while it was queued
+	// never starts.
+	err := tctx.Err()
+	if err == nil {
+		err = pctx.Err()
+	}
+	if err != nil {
 		t.p.Abort(err)
 		return outcome{state: future.Cancelled}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
 
@@ -47,9 +48,7 @@ const (
 // may then be used. Register functions at package level, so that they are
 // registered before Main runs.
 func Main() {
-	registry.mu.Lock()
-	registry.mainCalled = true
-	registry.mu.Unlock()
+	registry.Seal()
 	v, ok := os.LookupEnv(envWorker)
 	if !ok {
 		return
@@ -92,7 +91,7 @@ type server struct {
 	nfinished int
 	cur       *current // the task running now, or nil
 
-	funcs map[string]*entry // task loop only: registry lookups
+	funcs map[string]*registry.Entry // task loop only: registry lookups
 	watch watch
 	data  []byte // task loop only: outcome buffer, reused
 	out   []byte // task loop only: frame buffer, reused
@@ -145,7 +144,7 @@ var (
 // serve runs the worker protocol on conn and ctl and returns the exit
 // status.
 func serve(conn, ctl net.Conn) int {
-	s := &server{conn: conn, cancelled: map[uint64]bool{}, funcs: map[string]*entry{}}
+	s := &server{conn: conn, cancelled: map[uint64]bool{}, funcs: map[string]*registry.Entry{}}
 	theServer = s
 	r := wire.NewReader(conn, wire.DefaultMaxFrame)
 	setup, err := s.handshake(r)
@@ -182,7 +181,7 @@ func serve(conn, ctl net.Conn) int {
 
 // handshake sends Hello and reads Setup.
 func (s *server) handshake(r *wire.Reader) (*wire.Setup, error) {
-	hello := &wire.Hello{Version: wire.Version, Pid: os.Getpid(), Build: buildID(), Funcs: registry.signatures()}
+	hello := &wire.Hello{Version: wire.Version, Pid: os.Getpid(), Build: buildID(), Funcs: registry.Signatures()}
 	if _, err := s.conn.Write(wire.AppendFrame(nil, hello)); err != nil {
 		return nil, err
 	}
@@ -209,9 +208,9 @@ func (s *server) handshake(r *wire.Reader) (*wire.Setup, error) {
 func (s *server) initialize(setup *wire.Setup) bool {
 	ready := &wire.Ready{Outcome: wire.Outcome{Status: wire.StatusOK}}
 	if setup.Init != "" {
-		if e := registry.lookup(setup.Init); e == nil {
+		if e := registry.Lookup(setup.Init); e == nil {
 			ready.Outcome = wire.Outcome{Status: wire.StatusInvalid, Msg: fmt.Sprintf("unknown initializer %q", setup.Init)}
-		} else if _, err := e.run(context.Background(), setup.InitArg, nil); err != nil {
+		} else if _, err := e.Run(context.Background(), setup.InitArg, nil); err != nil {
 			ready.Outcome = failure(err)
 		}
 	}
@@ -321,18 +320,18 @@ func (s *server) run(t *wire.Task) {
 
 // lookup finds a registered function, caching it: the registry does not
 // change once Main has run.
-func (s *server) lookup(name string) *entry {
+func (s *server) lookup(name string) *registry.Entry {
 	if e, ok := s.funcs[name]; ok {
 		return e
 	}
-	e := registry.lookup(name)
+	e := registry.Lookup(name)
 	s.funcs[name] = e
 	return e
 }
 
 // runItem runs item i of t under the watchdog and appends its outcome to
 // data, which holds the outcomes since item first not sent yet.
-func (s *server) runItem(ctx context.Context, done <-chan struct{}, t *wire.Task, i int, e *entry, arg, data []byte, first int) []byte {
+func (s *server) runItem(ctx context.Context, done <-chan struct{}, t *wire.Task, i int, e *registry.Entry, arg, data []byte, first int) []byte {
 	w := &s.watch
 	mark := len(data)
 	// Publish what the watchdog needs, then mark the item running: after
@@ -356,7 +355,7 @@ func (s *server) runItem(ctx context.Context, done <-chan struct{}, t *wire.Task
 	}
 	data = append(data, byte(wire.StatusOK))
 	data, vmark := wire.BeginItem(data)
-	data, err := e.run(ictx, arg, data)
+	data, err := e.Run(ictx, arg, data)
 	if !w.state.CompareAndSwap(gen<<2|phaseRunning, gen<<2|phaseIdle) {
 		select {} // the watchdog fired: the process is exiting
 	}

@@ -49,6 +49,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
 
@@ -113,8 +114,8 @@ func newPool(n int, cfg config) (*Pool, error) {
 	if !supported {
 		return nil, ErrUnsupported
 	}
-	if err := registry.ready(); err != nil {
-		return nil, err
+	if registry.Ready() != nil {
+		return nil, ErrNoMain
 	}
 	p := &Pool{cfg: cfg, n: n, sp: newSpawner(), done: make(chan struct{}), all: map[*worker]struct{}{}}
 	type started struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
 
@@ -406,7 +407,7 @@ func TestMaxRSSRecyclesWorkers(t *testing.T) {
 }
 
 func TestCheckHelloRefusesOtherBuilds(t *testing.T) {
-	good := wire.Hello{Version: wire.Version, Build: buildID(), Funcs: registry.signatures()}
+	good := wire.Hello{Version: wire.Version, Build: buildID(), Funcs: registry.Signatures()}
 	if err := checkHello(&good); err != nil {
 		t.Fatalf("same build refused: %v", err)
 	}

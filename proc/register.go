@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
-	"slices"
-	"sync"
 
 	"github.com/skein-go/skein/future"
 	"github.com/skein-go/skein/internal/codec"
+	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
 
@@ -45,12 +44,12 @@ type Func[In, Out any] struct {
 func Register[In, Out any](name string, fn func(context.Context, In) (Out, error)) *Func[In, Out] {
 	f := &Func[In, Out]{name: name, fn: fn}
 	f.err = f.check()
-	e := &entry{
-		name: name,
-		sig:  fmt.Sprintf("%s(%v) %v", name, reflect.TypeFor[In](), reflect.TypeFor[Out]()),
-		run:  f.run,
+	e := &registry.Entry{
+		Name: name,
+		Sig:  fmt.Sprintf("%s(%v) %v", name, reflect.TypeFor[In](), reflect.TypeFor[Out]()),
+		Run:  f.run,
 	}
-	f.err = registry.add(e, f.err)
+	f.err = registry.Add(e, f.err)
 	return f
 }
 
@@ -151,70 +150,4 @@ func (f *Func[In, Out]) run(ctx context.Context, arg, dst []byte) (out []byte, e
 		return dst, fmt.Errorf("encode result of %q: %w: %w", f.name, ErrEncoding, err)
 	}
 	return out, nil
-}
-
-// entry is a registered function seen without its types, as a worker runs
-// it.
-type entry struct {
-	name string
-	sig  string // "name(In) Out", compared at the handshake
-	run  func(ctx context.Context, arg, dst []byte) ([]byte, error)
-}
-
-// registry holds every registered function of the program.
-var registry = &funcs{byName: map[string]*entry{}}
-
-type funcs struct {
-	mu         sync.Mutex // guards the fields below
-	byName     map[string]*entry
-	mainCalled bool // Main has run: later registrations cannot reach workers
-}
-
-// add records e, or the reason it cannot be used (err, or one found here),
-// which it returns.
-func (r *funcs) add(e *entry, err error) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case err != nil:
-	case r.mainCalled:
-		err = errors.New("registered after proc.Main ran: workers will not know it (register at package level)")
-	case r.byName[e.name] != nil:
-		err = errors.New("name already registered")
-	default:
-		r.byName[e.name] = e
-		return nil
-	}
-	return fmt.Errorf("proc: register %q: %w", e.name, err)
-}
-
-// lookup returns the entry registered under name, or nil.
-func (r *funcs) lookup(name string) *entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.byName[name]
-}
-
-// signatures returns the sorted "name(In) Out" list exchanged at the
-// handshake.
-func (r *funcs) signatures() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	sigs := make([]string, 0, len(r.byName))
-	for _, e := range r.byName {
-		sigs = append(sigs, e.sig)
-	}
-	slices.Sort(sigs)
-	return sigs
-}
-
-// ready reports whether workers may start: Main ran, so a worker running
-// this program's main stops in Main instead of running the program.
-func (r *funcs) ready() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.mainCalled {
-		return ErrNoMain
-	}
-	return nil
 }

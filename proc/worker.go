@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
 
@@ -180,21 +181,11 @@ func checkHello(h *wire.Hello) error {
 	if id := buildID(); h.Build != id {
 		return fmt.Errorf("%w: worker build %s, parent build %s", ErrMismatch, h.Build, id)
 	}
-	ours := registry.signatures()
+	ours := registry.Signatures()
 	if slices.Equal(h.Funcs, ours) {
 		return nil
 	}
-	var onlyParent, onlyWorker []string
-	for _, s := range ours {
-		if !slices.Contains(h.Funcs, s) {
-			onlyParent = append(onlyParent, s)
-		}
-	}
-	for _, s := range h.Funcs {
-		if !slices.Contains(ours, s) {
-			onlyWorker = append(onlyWorker, s)
-		}
-	}
+	onlyParent, onlyWorker := registry.Diff(ours, h.Funcs)
 	return fmt.Errorf("%w: registered functions differ: only in the parent %q, only in the worker %q", ErrMismatch, onlyParent, onlyWorker)
 }
 

@@ -135,3 +135,22 @@ func ExampleTracker_Apply() {
 	// Output:
 	// shard-7: running 20/50
 }
+
+// A task reports through its context; the submitter decides where the
+// counts go. With a pool the task sees the tracker's Task itself; with a
+// proc worker or a cluster worker the executor carries the counts back.
+func ExampleFromContext() {
+	tracker, _ := progress.New()
+	resize := func(ctx context.Context, files []string) {
+		rep := progress.FromContext(ctx)
+		rep.AddTotal(int64(len(files)))
+		for range files {
+			rep.Add(1)
+		}
+	}
+	task, _ := tracker.Task("resize", 0)
+	resize(progress.NewContext(context.Background(), task), []string{"a.png", "b.png", "c.png"})
+	u := task.Update()
+	fmt.Printf("%s: %d/%d\n", u.Task, u.Done, u.Total)
+	// Output: resize: 3/3
+}

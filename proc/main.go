@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/fdpass"
 	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
@@ -26,6 +27,8 @@ const envWorker = "SKEIN_PROC_WORKER"
 // carries cancellations, is the next one: a goroutine parked on it costs
 // nothing until a task is cancelled, so the task loop can read its own
 // socket and run tasks without handing each one to another goroutine.
+// The third is the descriptor channel of internal/fdpass, through which
+// handles passed as arguments (ipc queues, shm segments) get their files.
 const workerFD = 3
 
 // Exit statuses of a worker that ends itself.
@@ -63,6 +66,9 @@ func Main() {
 		os.Exit(exitProtocol)
 	}
 	conn, err := fileConn(os.NewFile(uintptr(fd), "skein-parent"))
+	if err == nil {
+		err = fdpass.Connect(os.NewFile(uintptr(fd+2), "skein-parent-files"))
+	}
 	if err == nil {
 		var ctl net.Conn
 		if ctl, err = fileConn(os.NewFile(uintptr(fd+1), "skein-parent-control")); err == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/fdpass"
 	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
 )
@@ -29,8 +30,9 @@ const waitDelay = 2 * time.Second
 type worker struct {
 	cmd  *exec.Cmd
 	pid  int
-	conn net.Conn // tasks out, results in
-	ctl  net.Conn // cancellations out
+	conn net.Conn     // tasks out, results in
+	ctl  net.Conn     // cancellations out
+	fds  *fdpass.Peer // serves the files of handles its tasks attach
 	r    *wire.Reader
 	tail *tail
 
@@ -71,6 +73,14 @@ func startWorker(cfg *config, sp *spawner) (*worker, error) {
 		childEnd.Close()
 		return nil, fmt.Errorf("proc: start worker: %w", err)
 	}
+	parentFDs, childFDs, err := socketPair()
+	if err != nil {
+		parentEnd.Close()
+		childEnd.Close()
+		parentCtl.Close()
+		childCtl.Close()
+		return nil, fmt.Errorf("proc: start worker: %w", err)
+	}
 	w := &worker{tail: &tail{out: cfg.stderr}, wake: make(chan struct{}, 1), quit: make(chan struct{})}
 	w.cmd = &exec.Cmd{
 		Path:        exe,
@@ -78,19 +88,29 @@ func startWorker(cfg *config, sp *spawner) (*worker, error) {
 		Env:         workerEnv(),
 		Stdout:      cfg.stdout,
 		Stderr:      w.tail,
-		ExtraFiles:  []*os.File{childEnd, childCtl},
+		ExtraFiles:  []*os.File{childEnd, childCtl, childFDs},
 		SysProcAttr: sysProcAttr(),
 		WaitDelay:   waitDelay,
 	}
 	err = sp.start(w.cmd)
 	childEnd.Close()
 	childCtl.Close()
+	childFDs.Close()
 	if err != nil {
 		parentEnd.Close()
 		parentCtl.Close()
+		parentFDs.Close()
 		return nil, fmt.Errorf("proc: start worker: %w", err)
 	}
 	w.pid = w.cmd.Process.Pid
+	// The worker's descriptor channel: handles (ipc, shm) passed to its
+	// tasks fetch their files through it. Serve owns parentFDs from here.
+	if w.fds, err = fdpass.Serve(parentFDs, w.pid); err != nil {
+		parentEnd.Close()
+		parentCtl.Close()
+		w.reap(nil)
+		return nil, fmt.Errorf("proc: start worker: %w", err)
+	}
 	w.conn, err = fileConn(parentEnd)
 	if err == nil {
 		w.ctl, err = fileConn(parentCtl)
@@ -245,6 +265,9 @@ func (w *worker) closeConns() {
 	}
 	if w.ctl != nil {
 		w.ctl.Close()
+	}
+	if w.fds != nil {
+		w.fds.Close()
 	}
 }
 

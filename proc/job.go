@@ -7,6 +7,7 @@ import (
 
 	"github.com/skein-go/skein/future"
 	"github.com/skein-go/skein/internal/wire"
+	"github.com/skein-go/skein/progress"
 )
 
 // job is one Task message: a submitted task (one item) or a Map chunk
@@ -21,6 +22,7 @@ type job struct {
 	count    int
 	data     []byte // count items (wire.BeginItem/EndItem)
 	sink     sink
+	rep      progress.Reporter // where the items' reported progress goes; nil: nobody watches
 
 	// done counts items with an outcome. Only the reader goroutine of the
 	// worker holding the job touches it (a requeued job changes hands
@@ -111,7 +113,7 @@ func (j *job) remaining() *job {
 		return j
 	}
 	r := &job{id: j.id, fn: j.fn, deadline: j.deadline, base: j.base + j.done, count: j.count - j.done,
-		data: wire.SkipItems(j.data, j.done), sink: j.sink, tries: j.tries, started: j.started, cancelReq: j.cancelReq}
+		data: wire.SkipItems(j.data, j.done), sink: j.sink, rep: j.rep, tries: j.tries, started: j.started, cancelReq: j.cancelReq}
 	return r
 }
 
@@ -123,14 +125,14 @@ func (j *job) singles(nextID func() uint64) []*job {
 		data, mark := wire.BeginItem(make([]byte, 0, 4+len(item)))
 		data = wire.EndItem(append(data, item...), mark)
 		out = append(out, &job{id: nextID(), fn: j.fn, deadline: j.deadline, base: j.base + i, count: 1,
-			data: data, sink: j.sink, tries: j.tries, started: j.started, cancelReq: j.cancelReq})
+			data: data, sink: j.sink, rep: j.rep, tries: j.tries, started: j.started, cancelReq: j.cancelReq})
 	}
 	return out
 }
 
 // frame appends j's Task frame to dst.
 func (j *job) frame(dst []byte, timeout time.Duration) []byte {
-	t := wire.Task{ID: j.id, Func: j.fn, Deadline: j.deadline, Timeout: int64(timeout), Count: j.count, Data: j.data}
+	t := wire.Task{ID: j.id, Func: j.fn, Deadline: j.deadline, Timeout: int64(timeout), Progress: j.rep != nil, Count: j.count, Data: j.data}
 	dst, start := wire.BeginFrame(dst, wire.KindTask)
 	return wire.EndFrame(t.AppendPayload(dst), start)
 }

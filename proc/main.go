@@ -16,6 +16,7 @@ import (
 	"github.com/skein-go/skein/internal/fdpass"
 	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
+	"github.com/skein-go/skein/progress"
 )
 
 // envWorker tells a process started by a pool that it is a worker, and on
@@ -96,6 +97,8 @@ type server struct {
 	finished  [64]uint64      // IDs of the last tasks run, a ring: late cancels for them are ignored
 	nfinished int
 	cur       *current // the task running now, or nil
+
+	wmu sync.Mutex // serializes writes to conn: the task loop's, progress reports', the watchdog's
 
 	funcs map[string]*registry.Entry // task loop only: registry lookups
 	watch watch
@@ -293,6 +296,11 @@ func (s *server) run(t *wire.Task) {
 	s.cur = &current{id: t.ID, cancel: cancel}
 	s.mu.Unlock()
 
+	var rep *remoteProgress
+	if t.Progress {
+		rep = newRemoteProgress(s, t.ID)
+		ctx = progress.NewContext(ctx, rep)
+	}
 	e := s.lookup(t.Func)
 	done := ctx.Done()
 	data := s.data[:0]
@@ -318,6 +326,9 @@ func (s *server) run(t *wire.Task) {
 	s.finished[s.nfinished%len(s.finished)] = t.ID
 	s.nfinished++
 	s.mu.Unlock()
+	if rep != nil {
+		rep.close() // the counts arrive before the result
+	}
 	s.send(&wire.Result{ID: t.ID, First: first, Final: true, Count: t.Count - first, Data: data})
 	if cap(data) <= 1<<20 {
 		s.data = data // reuse, unless a rare big result grew it
@@ -443,7 +454,9 @@ func (s *server) fire() {
 	fmt.Fprintf(os.Stderr, "proc: worker %d: %s %q (input %d): exiting\n", os.Getpid(), msg, w.task.Func, w.item)
 	data := wire.AppendOutcome(append([]byte(nil), w.pending...), &wire.Outcome{Status: status, Msg: msg})
 	res := &wire.Result{ID: w.task.ID, First: w.first, Final: w.item == w.task.Count-1, Exiting: true, Count: w.item + 1 - w.first, Data: data}
-	// The task loop is stuck in the item, so nothing else writes.
+	// The task loop is stuck in the item; a progress report of the task
+	// may be writing, hence the lock.
+	s.wmu.Lock()
 	_, _ = s.conn.Write(wire.AppendFrame(nil, res))
 	os.Exit(exitStuck)
 }
@@ -457,8 +470,87 @@ func (s *server) send(res *wire.Result) {
 		}
 		res.RSS = s.rss
 	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.out = wire.AppendFrame(s.out[:0], res)
 	if _, err := s.conn.Write(s.out); err != nil {
+		os.Exit(0) // the parent is gone
+	}
+}
+
+// progressEvery is the least time between two Progress frames of a task:
+// a task may count every item it finishes, and the parent sees the sums
+// at most this often (and at the end, before the result).
+const progressEvery = 50 * time.Millisecond
+
+// remoteProgress is the progress.Reporter a task in a worker finds in its
+// context when the submitter watches: it sums what the task reports and
+// sends the sums to the parent, where they are added to the submitter's
+// Reporter. Safe for concurrent use, like every Reporter.
+type remoteProgress struct {
+	s  *server
+	id uint64
+
+	total, done, failed atomic.Int64 // not sent yet
+	sentAt              atomic.Int64 // time.Since(start) of the last send, ns
+	closed              atomic.Bool  // the task ended: later reports are dropped
+	mu                  sync.Mutex   // orders sends, so the last one carries everything
+}
+
+func newRemoteProgress(s *server, id uint64) *remoteProgress {
+	r := &remoteProgress{s: s, id: id}
+	r.sentAt.Store(int64(time.Since(start) - progressEvery)) // the first report goes at once
+	return r
+}
+
+// start is the worker's time origin for sentAt.
+var start = time.Now()
+
+// AddTotal implements progress.Reporter.
+func (r *remoteProgress) AddTotal(n int64) { r.total.Add(n); r.report() }
+
+// Add implements progress.Reporter.
+func (r *remoteProgress) Add(n int64) { r.done.Add(n); r.report() }
+
+// AddFailed implements progress.Reporter.
+func (r *remoteProgress) AddFailed(n int64) { r.failed.Add(n); r.report() }
+
+// report sends the sums if the last send was long enough ago: the first
+// report after a quiet spell goes out at once, a burst is batched.
+func (r *remoteProgress) report() {
+	if time.Since(start)-time.Duration(r.sentAt.Load()) < progressEvery {
+		return
+	}
+	r.flush()
+}
+
+// close sends what is left; reports after it are dropped.
+func (r *remoteProgress) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.send()
+	r.closed.Store(true)
+}
+
+func (r *remoteProgress) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed.Load() {
+		r.send()
+	}
+}
+
+// send writes the sums not sent yet; r.mu is held.
+func (r *remoteProgress) send() {
+	r.sentAt.Store(int64(time.Since(start)))
+	m := wire.Progress{ID: r.id, Total: r.total.Swap(0), Done: r.done.Swap(0), Failed: r.failed.Swap(0)}
+	if m.Total == 0 && m.Done == 0 && m.Failed == 0 {
+		return
+	}
+	frame := wire.AppendFrame(nil, &m)
+	r.s.wmu.Lock()
+	defer r.s.wmu.Unlock()
+	if _, err := r.s.conn.Write(frame); err != nil {
 		os.Exit(0) // the parent is gone
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/skein-go/skein/future"
 	"github.com/skein-go/skein/internal/wire"
 	"github.com/skein-go/skein/pool"
+	"github.com/skein-go/skein/progress"
 )
 
 // Map applies f to every input on p's workers and yields the results, in
@@ -39,6 +40,9 @@ func Map[In, Out any](ctx context.Context, p *Pool, f *Func[In, Out], in iter.Se
 			return
 		}
 		m := &mapRun[In, Out]{p: p, f: f, cfg: cfg, ctx: ctx, live: map[*chunk[In, Out]]struct{}{}}
+		if progress.Reporting(ctx) {
+			m.rep = progress.FromContext(ctx)
+		}
 		if cfg.unordered {
 			m.completed = make(chan *chunk[In, Out], cfg.window)
 		}
@@ -120,7 +124,8 @@ type mapRun[In, Out any] struct {
 	f       *Func[In, Out]
 	cfg     mapConfig
 	ctx     context.Context
-	stopped atomic.Bool // the iteration ended: chunks still queued are not sent
+	rep     progress.Reporter // ctx's, if anyone watches; nil otherwise
+	stopped atomic.Bool       // the iteration ended: chunks still queued are not sent
 
 	live      map[*chunk[In, Out]]struct{} // submitted and not yet consumed
 	completed chan *chunk[In, Out]         // unordered: chunks as they finish (capacity window)
@@ -273,7 +278,7 @@ func (m *mapRun[In, Out]) newChunk(base int) *chunkBuilder[In, Out] {
 // newJob starts a job at item i of the chunk, on a recycled buffer if
 // there is one.
 func (b *chunkBuilder[In, Out]) newJob(i int) *job {
-	j := &job{fn: b.m.f.name, base: i, sink: b.c, deadline: deadline(b.m.ctx)}
+	j := &job{fn: b.m.f.name, base: i, sink: b.c, rep: b.m.rep, deadline: deadline(b.m.ctx)}
 	if n := len(b.m.freeData); n > 0 {
 		j.data, b.m.freeData = b.m.freeData[n-1][:0], b.m.freeData[:n-1]
 	}

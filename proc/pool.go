@@ -51,6 +51,7 @@ import (
 	"github.com/skein-go/skein/future"
 	"github.com/skein-go/skein/internal/registry"
 	"github.com/skein-go/skein/internal/wire"
+	"github.com/skein-go/skein/progress"
 )
 
 // backstop is how long past a worker's own deadline (timeout or cancel,
@@ -186,6 +187,9 @@ func Submit[In, Out any](ctx context.Context, p *Pool, f *Func[In, Out], in In) 
 		return future.Fail[Out](err)
 	}
 	t.job = job{fn: f.name, count: 1, data: data, sink: t, deadline: deadline(ctx)}
+	if progress.Reporting(ctx) {
+		t.job.rep = progress.FromContext(ctx)
+	}
 	// Cancellation reaches the job from the future (Cancel while it runs)
 	// and from ctx; not through the task context, which would have to
 	// become a real context per task (three times the allocations of the
@@ -601,6 +605,12 @@ func (p *Pool) readResults(w *worker) error {
 			}
 			return nil // EOF, or the socket closed under us: the worker is gone
 		}
+		if k == wire.KindProgress {
+			if err := p.progress(w, payload); err != nil {
+				return err
+			}
+			continue
+		}
 		if k != wire.KindResult {
 			return fmt.Errorf("%w: unexpected %v frame", wire.ErrCorrupt, k)
 		}
@@ -611,6 +621,34 @@ func (p *Pool) readResults(w *worker) error {
 			return err
 		}
 	}
+}
+
+// progress adds the counts of a Progress frame to the Reporter of the
+// job it is for: the head of the worker's in-flight list, the one running.
+func (p *Pool) progress(w *worker, payload []byte) error {
+	var m wire.Progress
+	if err := m.ParsePayload(payload); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	var j *job
+	if len(w.inflight) > 0 && w.inflight[0].id == m.ID {
+		j = w.inflight[0]
+	}
+	p.mu.Unlock()
+	if j == nil || j.rep == nil {
+		return nil // a task nobody watches any more: dropped
+	}
+	if m.Total != 0 {
+		j.rep.AddTotal(m.Total)
+	}
+	if m.Done != 0 {
+		j.rep.Add(m.Done)
+	}
+	if m.Failed != 0 {
+		j.rep.AddFailed(m.Failed)
+	}
+	return nil
 }
 
 // result delivers one Result frame to the job it belongs to: the head of

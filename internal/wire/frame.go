@@ -48,6 +48,7 @@ const (
 	KindTask                   // parent → worker
 	KindCancel                 // parent → worker
 	KindResult                 // worker → parent
+	KindProgress               // worker → parent
 	kindEnd
 )
 
@@ -66,6 +67,8 @@ func (k Kind) String() string {
 		return "cancel"
 	case KindResult:
 		return "result"
+	case KindProgress:
+		return "progress"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

@@ -38,6 +38,7 @@ type Task struct {
 	Func     string // registered name
 	Deadline int64  // Unix nanoseconds after which every item is cancelled; 0 for none
 	Timeout  int64  // nanoseconds each item may run; 0 for no limit
+	Progress bool   // the submitter watches progress: send Progress frames for it
 	Count    int
 	Data     []byte // Count items, each written with BeginItem/EndItem
 }
@@ -46,6 +47,38 @@ type Task struct {
 // cancelled and items not started yet are reported StatusCancelled.
 type Cancel struct {
 	ID uint64
+}
+
+// Progress carries counts a running task reported through its context
+// (progress.FromContext) since the last Progress for it: increments, added
+// to the submitter's Reporter. A worker sends them only for a Task with
+// Progress set, and sends the last one before the task's final Result.
+type Progress struct {
+	ID     uint64
+	Total  int64 // added to the number of items expected
+	Done   int64 // items finished
+	Failed int64 // items failed
+}
+
+// Kind implements Message.
+func (*Progress) Kind() Kind { return KindProgress }
+
+// AppendPayload implements Message.
+func (m *Progress) AppendPayload(dst []byte) []byte {
+	dst = binary.AppendUvarint(dst, m.ID)
+	dst = binary.AppendVarint(dst, m.Total)
+	dst = binary.AppendVarint(dst, m.Done)
+	return binary.AppendVarint(dst, m.Failed)
+}
+
+// ParsePayload implements Message.
+func (m *Progress) ParsePayload(b []byte) error {
+	r := reader{b: b}
+	m.ID = r.uvarint()
+	m.Total = r.varint()
+	m.Done = r.varint()
+	m.Failed = r.varint()
+	return r.done(KindProgress)
 }
 
 // Result carries the outcomes of items First..First+Count-1 of a task. A
@@ -176,6 +209,7 @@ func (m *Task) AppendPayload(dst []byte) []byte {
 	dst = appendString(dst, m.Func)
 	dst = binary.AppendVarint(dst, m.Deadline)
 	dst = binary.AppendUvarint(dst, uint64(m.Timeout))
+	dst = appendBool(dst, m.Progress)
 	dst = binary.AppendUvarint(dst, uint64(m.Count))
 	return append(dst, m.Data...)
 }
@@ -187,6 +221,7 @@ func (m *Task) ParsePayload(b []byte) error {
 	m.Func = r.string()
 	m.Deadline = r.varint()
 	m.Timeout = r.int64()
+	m.Progress = r.bool()
 	m.Count = r.count(4)
 	m.Data = r.rest()
 	if r.err == nil {

@@ -24,7 +24,7 @@ func sampleTask() *Task {
 		data = append(data, arg...)
 		data = EndItem(data, mark)
 	}
-	return &Task{ID: 7, Func: "square", Deadline: -5, Timeout: 1e9, Count: 2, Data: data}
+	return &Task{ID: 7, Func: "square", Deadline: -5, Timeout: 1e9, Progress: true, Count: 2, Data: data}
 }
 
 func sampleResult() *Result {
@@ -50,6 +50,7 @@ func samples() []Message {
 		sampleTask(),
 		&Cancel{ID: 99},
 		sampleResult(),
+		&Progress{ID: 7, Total: 100, Done: 3, Failed: -1},
 	}
 }
 
@@ -67,6 +68,8 @@ func newMessage(k Kind) Message {
 		return &Cancel{}
 	case KindResult:
 		return &Result{}
+	case KindProgress:
+		return &Progress{}
 	}
 	return nil
 }
@@ -198,7 +201,7 @@ func TestParseRejectsBadFields(t *testing.T) {
 		{"unknown status", &Ready{}, []byte{99}, "unknown status"},
 		{"bool not 0 or 1", &Setup{}, []byte{0, 0, 0, 7, 0}, "bool byte"},
 		{"huge count", &Hello{}, []byte{1, 1, 0, 0xff, 0xff, 0xff, 0x07}, "count"},
-		{"item too long", &Task{}, []byte{1, 0, 0, 0, 1, 0, 0, 0, 9, 1}, "item 0"},
+		{"item too long", &Task{}, []byte{1, 0, 0, 0, 0, 1, 0, 0, 0, 9, 1}, "item 0"},
 		{"count out of range", &Result{}, []byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f}, "out of range"},
 	}
 	for _, tt := range tests {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/skein-go/skein/future"
-	"github.com/skein-go/skein/progress"
 	"github.com/skein-go/skein/proc"
+	"github.com/skein-go/skein/progress"
 )
 
 func init() {

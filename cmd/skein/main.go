@@ -5,6 +5,7 @@
 //	skein demo [-list] [-v] [NAME ...]   run demos and print a verified summary
 //	skein bench NAME [flags]              run a side-by-side benchmark
 //	skein version                         print the version
+//	skein serve | worker                  (cluster build: cluster/cmd/skein)
 //
 // Every subcommand accepts -h.
 package main

@@ -30,3 +30,15 @@ func TestDemoQuietPrintsOnlySummaries(t *testing.T) {
 		t.Fatalf("-quiet with -v: exit %d, want 2", code)
 	}
 }
+
+func TestClusterCommandsPointToTheClusterBuild(t *testing.T) {
+	for _, name := range []string{"serve", "worker"} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{name}, &out, &errOut); code != 1 {
+			t.Errorf("%s: exit %d, want 1", name, code)
+		}
+		if !strings.Contains(errOut.String(), "cluster/cmd/skein "+name) {
+			t.Errorf("%s: stderr %q does not say where the command lives", name, errOut.String())
+		}
+	}
+}

@@ -23,12 +23,20 @@ import (
 // TestParentDeathKillsWorkers, and checks after the tests that no worker
 // process is left.
 func TestMain(m *testing.M) {
+	if os.Getenv(envTestNoMain) != "" && os.Getenv(envWorker) != "" {
+		fmt.Fprintln(os.Stderr, "a main that forgot proc.Main")
+		os.Exit(0)
+	}
 	Main()
 	if os.Getenv(envTestParent) != "" {
 		os.Exit(runTestParent())
 	}
 	goleak.VerifyTestMain(orphanCheck{m})
 }
+
+// envTestNoMain makes a worker started by the test binary end before Main,
+// as a program whose main forgot to call it does.
+const envTestNoMain = "SKEIN_PROC_TEST_NO_MAIN"
 
 // orphanCheck runs the tests, then fails the run if this process still
 // has children: every test must leave no worker behind.

@@ -493,3 +493,15 @@ func TestTailKeepsTheHeadOfACrash(t *testing.T) {
 		t.Fatalf("headline = %q", h)
 	}
 }
+
+func TestWorkerWhoseMainSkipsMainIsAClearError(t *testing.T) {
+	t.Setenv(envTestNoMain, "1")
+	_, err := New(1)
+	if err == nil || !strings.Contains(err.Error(), "does main call proc.Main first?") {
+		t.Fatalf("New with a worker that never handshakes: %v", err)
+	}
+	var werr *WorkerError
+	if !errors.As(err, &werr) || werr.ExitCode != 0 || !strings.Contains(werr.Stderr, "forgot proc.Main") {
+		t.Fatalf("error %v: want a *WorkerError with exit 0 and the worker's stderr", err)
+	}
+}

@@ -3,7 +3,13 @@ package shm
 import (
 	"testing"
 
+	"github.com/skein-go/skein/proc"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain lets the test binary serve as a proc worker for the handle
+// tests (proc.Main returns at once in the test process itself).
+func TestMain(m *testing.M) {
+	proc.Main()
+	goleak.VerifyTestMain(m)
+}

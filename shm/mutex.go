@@ -75,6 +75,8 @@ type Mutex struct {
 	w    *atomic.Uint32
 	m    *mapping   // keeps the memory mapped while mu is reachable
 	race *raceToken // nil outside race builds
+	seg  *Segment   // for MarshalBinary
+	off  int
 }
 
 // Mutex word: 0 when unlocked, otherwise the owner's pid, with waitersBit
@@ -106,7 +108,7 @@ func MutexAt(s *Segment, off int) (*Mutex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shm: mutex at %d: %w", off, err)
 	}
-	return &Mutex{w: (*atomic.Uint32)(p), m: s.m, race: raceTokenFor(p)}, nil
+	return &Mutex{w: (*atomic.Uint32)(p), m: s.m, race: raceTokenFor(p), seg: s, off: off}, nil
 }
 
 // Lock locks mu, waiting while another process (or another goroutine of

@@ -36,6 +36,35 @@
 // allowed to open it, the way shared_memory.SharedMemory(name=...) is; an
 // Array in a named segment plays the part of a ShareableList of numbers.
 //
+// # Passing a segment or a view to a proc worker
+//
+// Segment, Value, Array and Mutex implement encoding.BinaryMarshaler and
+// encoding.BinaryUnmarshaler, so they travel to proc workers as task
+// arguments (proc.Start, proc.Submit), the way Python passes a Value and
+// its get_lock() to a Process:
+//
+//	type incArgs struct {
+//		Counter *shm.Value[int64]
+//		Lock    *shm.Mutex
+//	}
+//	var inc = proc.Register("inc", func(ctx context.Context, a incArgs) (int, error) { ... })
+//	p, err := proc.Start(ctx, inc, incArgs{counter, mu})
+//
+// The bytes name the segment (a token of internal/fdpass), the view's
+// offset and, for Value and Array, the element type. The worker receives
+// a descriptor of its own for the segment, once per process: every
+// handle of one segment decoded in a worker shares one mapping and one
+// descriptor, kept for the life of the worker. Closing a decoded Segment
+// stops it making new views but leaves that shared descriptor alone.
+//
+// Rules: the sender's segment must be open when the handle is encoded and
+// when the worker decodes it (Close stops sharing it: ErrClosed when
+// encoding, an error saying the handle is no longer exported when
+// decoding); a handle decodes only in the process that made it and in
+// that process's proc workers; a Value or Array decodes only as the
+// element type it was encoded with, and a handle only as its own kind
+// (*HandleError otherwise, matching ErrHandle).
+//
 // # Lifetime
 //
 // Segment.Close releases the segment's file descriptor (and, for the
@@ -64,6 +93,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/skein-go/skein/internal/fdpass"
 )
 
 var (
@@ -88,9 +119,15 @@ type Segment struct {
 	name string   // "" for an anonymous segment
 	path string   // file system path of a named segment
 
+	// shared marks a Segment decoded from a handle (see handle.go): its
+	// descriptor belongs to the process-wide attachment, which every
+	// Segment decoded from the same handle shares, so Close leaves it open.
+	shared bool
+
 	mu     sync.Mutex
-	f      *os.File // guarded by mu; nil once closed
-	unlink bool     // guarded by mu; Close removes the name (creator, not WithKeep)
+	f      *os.File     // guarded by mu; nil once closed
+	unlink bool         // guarded by mu; Close removes the name (creator, not WithKeep)
+	tok    fdpass.Token // guarded by mu; set by the first MarshalBinary, zero before
 }
 
 // mapping is one mmap of a segment. It is unmapped by a cleanup once no
@@ -204,6 +241,13 @@ func (s *Segment) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
+		return nil
+	}
+	if s.tok.ID != 0 {
+		fdpass.Unexport(s.tok) // workers that attached keep their mapping
+	}
+	if s.shared {
+		s.f = nil
 		return nil
 	}
 	var errs []error

@@ -22,8 +22,10 @@ type Number interface {
 // and safe for concurrent use. Get one with ValueAt; the zero Value is not
 // usable.
 type Value[T Number] struct {
-	c cell[T]
-	m *mapping // keeps the memory mapped while v is reachable
+	c   cell[T]
+	m   *mapping // keeps the memory mapped while v is reachable
+	seg *Segment // for MarshalBinary
+	off int
 }
 
 // ValueAt returns the Value of type T at byte offset off of s; off must be
@@ -36,7 +38,7 @@ func ValueAt[T Number](s *Segment, off int) (*Value[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("shm: value at %d: %w", off, err)
 	}
-	return &Value[T]{c: newCell[T](p), m: s.m}, nil
+	return &Value[T]{c: newCell[T](p), m: s.m, seg: s, off: off}, nil
 }
 
 // Load returns the value.
@@ -64,9 +66,11 @@ func (v *Value[T]) CompareAndSwap(old, new T) bool { return v.c.cas(v.c.p, old, 
 // Methods taking an index panic if it is out of range, like a slice index.
 // Get one with ArrayAt; the zero Array is not usable.
 type Array[T Number] struct {
-	c cell[T]
-	n int
-	m *mapping // keeps the memory mapped while a is reachable
+	c   cell[T]
+	n   int
+	m   *mapping // keeps the memory mapped while a is reachable
+	seg *Segment // for MarshalBinary
+	off int
 }
 
 // ArrayAt returns the Array of n elements of type T starting at byte
@@ -84,7 +88,7 @@ func ArrayAt[T Number](s *Segment, off, n int) (*Array[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("shm: array at %d: %w", off, err)
 	}
-	return &Array[T]{c: newCell[T](p), n: n, m: s.m}, nil
+	return &Array[T]{c: newCell[T](p), n: n, m: s.m, seg: s, off: off}, nil
 }
 
 // Len returns the number of elements.

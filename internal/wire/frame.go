@@ -42,13 +42,13 @@ type Kind uint8
 
 // The message kinds.
 const (
-	KindHello  Kind = iota + 1 // worker → parent, first frame
-	KindSetup                  // parent → worker, answer to Hello
-	KindReady                  // worker → parent, after the initializer ran
-	KindTask                   // parent → worker
-	KindCancel                 // parent → worker
-	KindResult                 // worker → parent
-	KindProgress               // worker → parent
+	KindHello    Kind = iota + 1 // worker → parent, first frame
+	KindSetup                    // parent → worker, answer to Hello
+	KindReady                    // worker → parent, after the initializer ran
+	KindTask                     // parent → worker
+	KindCancel                   // parent → worker
+	KindResult                   // worker → parent
+	KindProgress                 // worker → parent
 	kindEnd
 )
 

@@ -104,7 +104,7 @@ func TestSubmitAndMapRejectBadArguments(t *testing.T) {
 	if _, err := Submit[int, int](ctx, e, nil, 1).Wait(ctx); err == nil {
 		t.Error("nil Func accepted")
 	}
-	if _, err := Submit(ctx, e, notRegistered, "x").Wait(ctx); err == nil || !strings.Contains(err.Error(), "proc.Register failed") {
+	if _, err := Submit(ctx, e, notRegistered, "x").Wait(ctx); err == nil || !strings.Contains(err.Error(), "name already registered") {
 		t.Errorf("failed registration: %v", err)
 	}
 	if _, err := MapSlice(ctx, nil, square, []int{1}); err == nil {

@@ -185,14 +185,13 @@ func infoFor[In, Out any](f *proc.Func[In, Out]) (*funcInfo[In, Out], error) {
 }
 
 func newInfo[In, Out any](f *proc.Func[In, Out]) (*funcInfo[In, Out], error) {
-	name := f.Name()
-	if name == "" {
-		return nil, errors.New("cluster: proc.Func not made by proc.Register")
+	if err := f.Err(); err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
+	name := f.Name()
 	fi := &funcInfo[In, Out]{name: name, sig: signature[In, Out](name)}
-	e := registry.Lookup(name)
-	if e == nil || e.Sig != fi.sig {
-		return nil, fmt.Errorf("cluster: %q: its proc.Register failed (use the error of proc.Submit to see why)", name)
+	if e := registry.Lookup(name); e == nil || e.Sig != fi.sig {
+		return nil, fmt.Errorf("cluster: %q: not in this program's registry", name)
 	}
 	var err error
 	if fi.in, err = codec.For[In](); err != nil {

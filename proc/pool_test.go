@@ -182,7 +182,7 @@ func TestRegisterReportsBrokenRegistrations(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"empty name", badRegistration.usable(), "empty name"},
+		{"empty name", badRegistration.Err(), "empty name"},
 		{"nil function", Register[int, int]("test.nil", nil).usable(), "nil function"},
 		{"name taken", dupSquare.usable(), "already registered"},
 		{"channel argument", Register("test.chan", func(context.Context, chan int) (int, error) { return 0, nil }).usable(), "cannot cross"},
@@ -199,6 +199,9 @@ func TestRegisterReportsBrokenRegistrations(t *testing.T) {
 	}
 	if square.Name() != "test.square" {
 		t.Fatalf("Name() = %q", square.Name())
+	}
+	if err := square.Err(); err != nil {
+		t.Fatalf("Err() of a good registration = %v", err)
 	}
 }
 

@@ -73,6 +73,12 @@ func (f *Func[In, Out]) check() error {
 // Name returns the name the function was registered under.
 func (f *Func[In, Out]) Name() string { return f.name }
 
+// Err returns why f cannot be used, or nil: the reason its registration
+// failed (see Register), which every Submit, Map and Start with f also
+// reports. Other executors of registered functions (the cluster package)
+// check it the same way.
+func (f *Func[In, Out]) Err() error { return f.usable() }
+
 // usable reports why f cannot be submitted, or nil.
 func (f *Func[In, Out]) usable() error {
 	switch {

@@ -223,8 +223,10 @@ func (c *Conn[T]) Close() error {
 // struct holding one) can be a proc task's argument, and reserves the end
 // for the worker that decodes it (see Conn: the end moves). The bytes are
 // meaningful only to this process and the proc workers it starts. It fails
-// with ErrClosed after Close, ErrMoved once the end was sent, and while a
-// Send or Recv on the end is running in this process.
+// with ErrClosed after Close, ErrMoved once a worker has taken the end, and
+// while a Send or Recv on the end is running in this process. Encoding an
+// end again before a worker took it gives the same bytes: the first worker
+// to decode them gets the end, any other fails to decode.
 func (c *Conn[T]) MarshalBinary() ([]byte, error) {
 	if c.e == nil {
 		return nil, ErrClosed

@@ -266,7 +266,8 @@ func (q *Queue[T]) Cap() int {
 // and, in the process that made the queue, stops handing it to workers
 // (tasks submitted later with it as an argument fail to decode it; workers
 // that have it keep it). Afterwards every method of every handle of this
-// queue in this process returns ErrReleased. The memory goes back to the
+// queue in this process that returns an error returns ErrReleased (Len
+// and Cap still read the shared counts, which stay mapped). The memory goes back to the
 // system once every process has released the queue or exited. Release is
 // idempotent.
 //

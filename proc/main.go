@@ -493,8 +493,10 @@ type remoteProgress struct {
 
 	total, done, failed atomic.Int64 // not sent yet
 	sentAt              atomic.Int64 // time.Since(start) of the last send, ns
+	armed               atomic.Bool  // a trailing send is scheduled
 	closed              atomic.Bool  // the task ended: later reports are dropped
-	mu                  sync.Mutex   // orders sends, so the last one carries everything
+	mu                  sync.Mutex   // orders sends, so the last one carries everything; guards timer
+	timer               *time.Timer  // the trailing send, once armed
 }
 
 func newRemoteProgress(s *server, id uint64) *remoteProgress {
@@ -516,18 +518,38 @@ func (r *remoteProgress) Add(n int64) { r.done.Add(n); r.report() }
 func (r *remoteProgress) AddFailed(n int64) { r.failed.Add(n); r.report() }
 
 // report sends the sums if the last send was long enough ago: the first
-// report after a quiet spell goes out at once, a burst is batched.
+// report after a quiet spell goes out at once. A report within
+// progressEvery of the last send arms a trailing send for the end of that
+// interval, so a burst is batched and its last counts still reach the
+// parent while the task runs on.
 func (r *remoteProgress) report() {
-	if time.Since(start)-time.Duration(r.sentAt.Load()) < progressEvery {
+	since := time.Since(start) - time.Duration(r.sentAt.Load())
+	if since >= progressEvery {
+		r.flush()
 		return
 	}
-	r.flush()
+	if !r.armed.CompareAndSwap(false, true) {
+		return // a trailing send is already due
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed.Load() {
+		return
+	}
+	r.timer = time.AfterFunc(progressEvery-since, func() {
+		r.armed.Store(false) // before the send: a later report arms again
+		r.flush()
+	})
 }
 
-// close sends what is left; reports after it are dropped.
+// close sends what is left and stops the trailing send; reports after it
+// are dropped.
 func (r *remoteProgress) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.timer != nil {
+		r.timer.Stop()
+	}
 	r.send()
 	r.closed.Store(true)
 }

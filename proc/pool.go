@@ -161,7 +161,14 @@ func newPool(n int, cfg config) (*Pool, error) {
 // starts the task, the task never runs; if it ends while the task runs,
 // the task's context in the worker is cancelled, and a task that does not
 // return within WithStopGrace has its worker killed. Either way the future
-// fails with ctx's error.
+// fails with ctx's error. A progress.Reporter that ctx carries
+// (progress.NewContext) receives what the task reports through
+// progress.FromContext in the worker, live; the last counts arrive before
+// the result. Map and MapSlice do the same for every item.
+//
+// Handles of the ipc and shm packages (queues, pipe ends, maps, segments)
+// may be arguments, alone or in a struct: the worker attaches the same
+// object.
 //
 // Submit never blocks and never panics: a nil pool, an unusable f, an
 // argument that cannot be encoded (ErrEncoding), a closed pool

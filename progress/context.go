@@ -15,6 +15,11 @@ type reporterKey struct{}
 //	t := tracker.Task("resize")
 //	f := proc.Submit(progress.NewContext(ctx, t), p, Resize, files)
 //
+// The executor forwards what the task reports and adds nothing of its
+// own: a task that reports nothing moves nothing. To count the tasks
+// themselves (one per submitted task, done or failed when it ends), give
+// a pool its Reporter with pool.WithProgress.
+//
 // A nil r removes any Reporter ctx carried.
 func NewContext(ctx context.Context, r Reporter) context.Context {
 	if r == nil {

@@ -86,6 +86,9 @@ func WithMode(perm fs.FileMode) Option {
 func Create(name string, size int, opts ...Option) (*Segment, error) {
 	cfg := createConfig{perm: 0o600}
 	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("shm: nil Option")
+		}
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}

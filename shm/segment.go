@@ -204,8 +204,13 @@ func newSegment(f *os.File, size int, name, path string) (*Segment, error) {
 	return &Segment{m: m, name: name, path: path, f: f}, nil
 }
 
-// Size returns the segment's size in bytes.
-func (s *Segment) Size() int { return s.m.size }
+// Size returns the segment's size in bytes (0 for a nil or zero Segment).
+func (s *Segment) Size() int {
+	if s == nil || s.m == nil {
+		return 0 // not a usable segment
+	}
+	return s.m.size
+}
 
 // Name returns the name of a segment made by Create or Attach, without a
 // leading slash, and "" for an anonymous one.
@@ -273,6 +278,9 @@ func (s *Segment) closed() bool {
 // view returns a pointer to size bytes at off, checked against the
 // segment's bounds and against align.
 func (s *Segment) view(off, size, align int) (unsafe.Pointer, error) {
+	if s == nil || s.m == nil {
+		return nil, errors.New("shm: nil or zero *Segment (make one with New, Open, FromFD, Create or Attach)")
+	}
 	if s.closed() {
 		return nil, ErrClosed
 	}

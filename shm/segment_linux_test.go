@@ -230,3 +230,22 @@ func openDescriptors(t *testing.T) int {
 	}
 	return len(entries)
 }
+
+func TestNilAndZeroSegmentsAreErrorsNotPanics(t *testing.T) {
+	var zero Segment
+	if zero.Size() != 0 {
+		t.Errorf("zero Segment Size = %d", zero.Size())
+	}
+	if _, err := ValueAt[int64](nil, 0); err == nil {
+		t.Error("ValueAt on a nil segment succeeded")
+	}
+	if _, err := ArrayAt[int32](&zero, 0, 2); err == nil {
+		t.Error("ArrayAt on a zero segment succeeded")
+	}
+	if _, err := MutexAt(nil, 0); err == nil {
+		t.Error("MutexAt on a nil segment succeeded")
+	}
+	if _, err := Create("skein-test-nil-option", 64, nil); err == nil {
+		t.Error("Create with a nil option succeeded")
+	}
+}

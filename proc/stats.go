@@ -5,6 +5,11 @@ package proc
 // 100. They are taken under one lock, so at every moment
 //
 //	Submitted == Queued + InFlight + Completed + Failed + Cancelled
+//
+// A task is counted by the time its future resolves. A worker is counted in
+// WorkersCrashed, WorkersKilled or WorkersRecycled once it has been
+// reaped, which can be a moment after the futures of its tasks resolved;
+// after Shutdown returns, every worker is counted.
 type Stats struct {
 	// Workers is the number of worker processes taking work.
 	Workers int

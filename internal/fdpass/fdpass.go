@@ -11,8 +11,9 @@
 // identity.
 //
 // The rule a handle's users see: a handle passes from a process to its own
-// proc workers (and from those to theirs). A token stored and decoded in
-// some other process fails with ErrNotChild.
+// proc workers. A worker can pass one on to its own workers only if the
+// handle type exports it again there (a new token); a token stored and
+// decoded in any other process fails with ErrNotChild.
 package fdpass
 
 import (

@@ -44,7 +44,7 @@
 // # Pipe
 //
 // Pipe returns the two ends of a duplex connection, each a *Conn[T] with
-// Send and Recv. When the other end is closed, or the process holding it
+// Send, Recv and Poll (Python's poll(timeout): is a message waiting). When the other end is closed, or the process holding it
 // exits or dies, Recv returns io.EOF after the messages sent before it,
 // like Python's EOFError. Handing an end to a worker moves it: the
 // parent's copy is closed once the worker has it, so that nothing keeps
@@ -57,7 +57,8 @@
 // Map[V] is a map from strings to values of type V that a process serves
 // to its proc workers: Python's Manager().dict() and Manager().Lock() in one
 // typed object. Get, Set, Delete, CompareAndSwap, Add (one atomic step for
-// counters) and Snapshot, plus named locks (Lock(ctx, name), Unlock(name)).
+// counters), Snapshot and the dict methods Len, Keys, Pop, SetDefault and
+// Update, plus named locks (Lock(ctx, name), Unlock(name)).
 // Hand it to a task like any argument; each worker gets a shared-memory
 // channel to the parent, and a call is one round trip of a few
 // microseconds. Values are copies, never proxies: changing a value you

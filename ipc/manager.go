@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 
 	"github.com/skein-go/skein/internal/codec"
 	"github.com/skein-go/skein/internal/fdpass"
@@ -61,8 +63,15 @@ func (e *OwnerDeadError) Is(target error) bool { return target == ErrOwnerDead }
 // hands out proxies whose nested values silently drop such changes
 // (d["k"].append(x) is lost); here nothing is a proxy, so nothing can be
 // lost that way. For a read-modify-write that several processes do,
-// use Add (numbers), a CompareAndSwap loop, or a named Lock around Get
-// and Set.
+// use Add (numbers), SetDefault, Pop, a CompareAndSwap loop, or a named
+// Lock around Get and Set.
+//
+// # Python's dict methods
+//
+// Beside Get, Set and Delete, each one round trip and atomic: Len,
+// Keys (sorted), Snapshot (dict(d)), Pop (d.pop(key, None)), SetDefault
+// (d.setdefault(key, v)) and Update (d.update(other), all entries at
+// once).
 //
 // # Named locks
 //
@@ -267,6 +276,91 @@ func (m *Map[V]) Snapshot(ctx context.Context) (map[string]V, error) {
 		out[e.key] = v
 	}
 	return out, nil
+}
+
+// Len returns the number of entries: Python's len(manager_dict).
+// Errors: ctx.Err(), ErrClosed.
+func (m *Map[V]) Len(ctx context.Context) (int, error) {
+	r, err := m.do(ctx, mgrRequest{op: mgrOpLen})
+	return r.count, err
+}
+
+// Keys returns the keys of every entry, sorted, taken atomically: Python's
+// sorted(manager_dict.keys()), in one round trip that carries no values.
+// Errors: ctx.Err(), ErrClosed, and in a worker ErrTooLarge when the keys
+// do not fit one reply (WithMapMaxMessage).
+func (m *Map[V]) Keys(ctx context.Context) ([]string, error) {
+	r, err := m.do(ctx, mgrRequest{op: mgrOpKeys})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(r.keys)
+	return r.keys, nil
+}
+
+// Pop removes key and returns the value it held, and whether there was
+// one, in one atomic step: Python's manager_dict.pop(key, default), with
+// the zero V and false for a missing key (where Python's pop(key) raises
+// KeyError). Of several processes popping one key, exactly one gets the
+// value. Errors: ctx.Err(), ErrClosed, a decoding error (the entry is
+// removed all the same).
+func (m *Map[V]) Pop(ctx context.Context, key string) (V, bool, error) {
+	var zero V
+	r, err := m.do(ctx, mgrRequest{op: mgrOpPop, key: key})
+	if err != nil || !r.flag {
+		return zero, false, err
+	}
+	v, err := m.decode(r.value)
+	if err != nil {
+		return zero, false, fmt.Errorf("ipc: map pop %q: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// SetDefault stores a copy of v under key unless key already holds a
+// value, in one atomic step, and returns a copy of the value key holds
+// now and whether it was there before: Python's
+// manager_dict.setdefault(key, v). Of several processes setting a default
+// for one key, exactly one stores its v and gets false; all of them get
+// that value. Errors: ctx.Err(), ErrClosed, an encoding or decoding
+// error, and in a worker ErrTooLarge (see WithMapMaxMessage).
+func (m *Map[V]) SetDefault(ctx context.Context, key string, v V) (V, bool, error) {
+	var zero V
+	b, err := m.encode(v)
+	if err != nil {
+		return zero, false, fmt.Errorf("ipc: map set default %q: %w", key, err)
+	}
+	r, err := m.do(ctx, mgrRequest{op: mgrOpSetDefault, key: key, a: b})
+	if err != nil {
+		return zero, false, err
+	}
+	stored := b // v went in: return a copy of it, like Get would
+	if r.flag {
+		stored = r.value
+	}
+	if v, err = m.decode(stored); err != nil {
+		return zero, false, fmt.Errorf("ipc: map set default %q: %w", key, err)
+	}
+	return v, r.flag, nil
+}
+
+// Update stores a copy of every entry of entries, in one atomic step:
+// Python's manager_dict.update(entries). No process sees some of the
+// entries stored and not the others, and nothing is stored if one fails
+// to encode. An empty or nil entries changes nothing. Errors: ctx.Err(),
+// ErrClosed, an encoding error, and in a worker ErrTooLarge when the
+// entries do not fit one request (WithMapMaxMessage).
+func (m *Map[V]) Update(ctx context.Context, entries map[string]V) error {
+	wire := make([]mgrEntryWire, 0, len(entries))
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
+		b, err := m.encode(entries[k])
+		if err != nil {
+			return fmt.Errorf("ipc: map update %q: %w", k, err)
+		}
+		wire = append(wire, mgrEntryWire{key: k, value: b})
+	}
+	_, err := m.do(ctx, mgrRequest{op: mgrOpUpdate, entries: wire})
+	return err
 }
 
 // Lock locks the lock called name (see Named locks in the Map

@@ -80,3 +80,36 @@ func ExampleMap_Lock() {
 	fmt.Println(accounts.Get(ctx, "log"))
 	// Output: [opened] true <nil>
 }
+
+// Python's dict methods: SetDefault, Pop, Update, Len and Keys, each one
+// atomic round trip.
+func ExampleMap_SetDefault() {
+	ctx := context.Background()
+	m, err := ipc.NewMap[int]()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+
+	v, had, _ := m.SetDefault(ctx, "retries", 3)
+	fmt.Println("first setdefault:", v, had)
+	v, had, _ = m.SetDefault(ctx, "retries", 5)
+	fmt.Println("second setdefault:", v, had)
+
+	m.Update(ctx, map[string]int{"a": 1, "b": 2})
+	n, _ := m.Len(ctx)
+	keys, _ := m.Keys(ctx)
+	fmt.Println(n, keys)
+
+	v, found, _ := m.Pop(ctx, "a")
+	fmt.Println("pop:", v, found)
+	_, found, _ = m.Pop(ctx, "a")
+	fmt.Println("pop again:", found)
+	// Output:
+	// first setdefault: 3 false
+	// second setdefault: 3 true
+	// 3 [a b retries]
+	// pop: 1 true
+	// pop again: false
+}

@@ -21,6 +21,11 @@ func mgrSeedRequests() [][]byte {
 		{op: mgrOpSnapshot},
 		{op: mgrOpLock, key: "l"},
 		{op: mgrOpUnlock, key: "l"},
+		{op: mgrOpLen},
+		{op: mgrOpKeys},
+		{op: mgrOpPop, key: "k"},
+		{op: mgrOpSetDefault, key: "k", a: one},
+		{op: mgrOpUpdate, entries: []mgrEntryWire{{key: "a", value: one}, {key: "k", value: one}}},
 	} {
 		out = append(out, appendRequest(nil, r))
 	}
@@ -74,6 +79,9 @@ func FuzzMapReply(f *testing.F) {
 	f.Add(byte(mgrOpSnapshot), []byte{mgrOK, 1, 1, 'k', 1, 2})
 	f.Add(byte(mgrOpLock), []byte{mgrOK, 0x80, 0x01})
 	f.Add(byte(mgrOpSet), appendFailure(nil, ErrNotHeld))
+	f.Add(byte(mgrOpLen), []byte{mgrOK, 3})
+	f.Add(byte(mgrOpKeys), []byte{mgrOK, 2, 1, 'a', 1, 'k'})
+	f.Add(byte(mgrOpSetDefault), []byte{mgrOK, 1, 1, 2})
 	f.Fuzz(func(t *testing.T, op byte, b []byte) {
 		r, err := parseReply(mgrOp(op), b)
 		if err == nil && r.failed {

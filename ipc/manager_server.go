@@ -177,6 +177,33 @@ func (s *mgrServer) exec(r mgrRequest, w *mgrWaiter, dst []byte) (reply []byte, 
 			ok = mgrAppendBytes(ok, []byte(k))
 			ok = mgrAppendBytes(ok, v)
 		}
+	case mgrOpLen:
+		ok = binary.AppendUvarint(ok, uint64(len(s.entries)))
+	case mgrOpKeys:
+		ok = binary.AppendUvarint(ok, uint64(len(s.entries)))
+		for k := range s.entries {
+			ok = mgrAppendBytes(ok, []byte(k))
+		}
+	case mgrOpPop:
+		v, found := s.entries[r.key]
+		delete(s.entries, r.key)
+		ok = mgrAppendBool(ok, found)
+		if found {
+			ok = mgrAppendBytes(ok, v)
+		}
+	case mgrOpSetDefault:
+		v, found := s.entries[r.key]
+		if !found {
+			s.entries[r.key] = slices.Clone(r.a)
+		}
+		ok = mgrAppendBool(ok, found)
+		if found {
+			ok = mgrAppendBytes(ok, v)
+		}
+	case mgrOpUpdate:
+		for _, e := range r.entries {
+			s.entries[e.key] = slices.Clone(e.value)
+		}
 	case mgrOpLock:
 		l := s.locks[r.key]
 		if l == nil {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -331,6 +332,42 @@ func TestMapMatchesAModelMap(t *testing.T) {
 				}
 				if want {
 					model[k] = nw
+				}
+			},
+			"pop": func(t *rapid.T) {
+				k := key.Draw(t, "k")
+				want, present := model[k]
+				if got, ok, err := m.Pop(ctx, k); got != want || ok != present || err != nil {
+					t.Fatalf("Pop(%s) = %d, %v, %v; want %d, %v", k, got, ok, err, want, present)
+				}
+				delete(model, k)
+			},
+			"setdefault": func(t *rapid.T) {
+				k, v := key.Draw(t, "k"), val.Draw(t, "v")
+				cur, present := model[k]
+				if !present {
+					model[k], cur = v, v
+				}
+				if got, had, err := m.SetDefault(ctx, k, v); got != cur || had != present || err != nil {
+					t.Fatalf("SetDefault(%s, %d) = %d, %v, %v; want %d, %v", k, v, got, had, err, cur, present)
+				}
+			},
+			"update": func(t *rapid.T) {
+				batch := rapid.MapOf(key, val).Draw(t, "batch")
+				if err := m.Update(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+				maps.Copy(model, batch)
+			},
+			"len": func(t *rapid.T) {
+				if n, err := m.Len(ctx); n != len(model) || err != nil {
+					t.Fatalf("Len = %d, %v; want %d", n, err, len(model))
+				}
+			},
+			"keys": func(t *rapid.T) {
+				want := slices.Sorted(maps.Keys(model))
+				if got, err := m.Keys(ctx); !slices.Equal(got, want) || err != nil {
+					t.Fatalf("Keys = %v, %v; want %v", got, err, want)
 				}
 			},
 			"": func(t *rapid.T) {

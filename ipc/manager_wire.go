@@ -15,15 +15,22 @@ import (
 //	           Set                         key, value
 //	           CompareAndSwap              key, old, new
 //	           Add                         key, delta
-//	           Snapshot                    (nothing)
+//	           Snapshot, Len, Keys         (nothing)
+//	           Pop                         key
+//	           SetDefault                  key, value
+//	           Update                      count uvarint, count × (key, value)
 //	reply    mgrOK, then by op:
 //	           Get        found byte, value (if found)
 //	           Delete     existed byte
 //	           CAS        swapped byte
 //	           Add        value (the new one)
 //	           Snapshot   count uvarint, count × (key, value)
+//	           Len        count uvarint
+//	           Keys       count uvarint, count × key (in no order)
+//	           Pop        found byte, value (if found)
+//	           SetDefault existed byte, value (the stored one, if it existed)
 //	           Lock       pid uvarint of a holder that died holding it, or 0
-//	           Set, Unlock (nothing)
+//	           Set, Unlock, Update (nothing)
 //	      or mgrFailed, code byte, message
 //
 // key, value, old, new, delta and message are a uvarint length and that
@@ -42,6 +49,11 @@ const (
 	mgrOpSnapshot
 	mgrOpLock
 	mgrOpUnlock
+	mgrOpLen
+	mgrOpKeys
+	mgrOpPop
+	mgrOpSetDefault
+	mgrOpUpdate
 )
 
 // Reply status bytes.
@@ -66,18 +78,23 @@ const (
 type mgrRequest struct {
 	op   mgrOp
 	key  string
-	a, b []byte // Set: a = value; CAS: a = old, b = new; Add: a = delta
+	a, b []byte // Set, SetDefault: a = value; CAS: a = old, b = new; Add: a = delta
+
+	entries []mgrEntryWire // Update
 }
 
 // appendRequest appends r's encoding to dst.
 func appendRequest(dst []byte, r mgrRequest) []byte {
 	dst = append(dst, byte(r.op))
-	if r.op == mgrOpSnapshot {
+	switch r.op {
+	case mgrOpSnapshot, mgrOpLen, mgrOpKeys:
 		return dst
+	case mgrOpUpdate:
+		return mgrAppendEntries(dst, r.entries)
 	}
 	dst = mgrAppendBytes(dst, []byte(r.key))
 	switch r.op {
-	case mgrOpSet, mgrOpAdd:
+	case mgrOpSet, mgrOpAdd, mgrOpSetDefault:
 		dst = mgrAppendBytes(dst, r.a)
 	case mgrOpCAS:
 		dst = mgrAppendBytes(dst, r.a)
@@ -94,10 +111,12 @@ func parseRequest(b []byte) (mgrRequest, error) {
 	r := mgrRequest{op: mgrOp(b[0])}
 	in := mgrReader{b: b[1:]}
 	switch r.op {
-	case mgrOpSnapshot:
-	case mgrOpGet, mgrOpDelete, mgrOpLock, mgrOpUnlock:
+	case mgrOpSnapshot, mgrOpLen, mgrOpKeys:
+	case mgrOpGet, mgrOpDelete, mgrOpLock, mgrOpUnlock, mgrOpPop:
 		r.key = string(in.bytes())
-	case mgrOpSet, mgrOpAdd:
+	case mgrOpUpdate:
+		r.entries = in.entries()
+	case mgrOpSet, mgrOpAdd, mgrOpSetDefault:
 		r.key = string(in.bytes())
 		r.a = in.bytes()
 	case mgrOpCAS:
@@ -119,13 +138,16 @@ type mgrReply struct {
 	code   byte
 	msg    string
 
-	flag    bool           // Get: found; Delete: existed; CAS: swapped
-	value   []byte         // Get, Add
+	flag    bool           // Get, Pop: found; Delete, SetDefault: existed; CAS: swapped
+	value   []byte         // Get, Pop, Add; SetDefault when it existed
 	pid     int            // Lock: the dead holder's pid, or 0
+	count   int            // Len
+	keys    []string       // Keys
 	entries []mgrEntryWire // Snapshot
 }
 
-// mgrEntryWire is one key and encoded value of a Snapshot reply.
+// mgrEntryWire is one key and encoded value of a Snapshot reply or an
+// Update request.
 type mgrEntryWire struct {
 	key   string
 	value []byte
@@ -212,7 +234,7 @@ func parseReply(op mgrOp, b []byte) (mgrReply, error) {
 		return mgrReply{}, fmt.Errorf("%w: map reply status %d", ErrCorrupt, b[0])
 	}
 	switch op {
-	case mgrOpGet:
+	case mgrOpGet, mgrOpPop, mgrOpSetDefault:
 		if r.flag = in.bool(); r.flag {
 			r.value = in.bytes()
 		}
@@ -221,17 +243,23 @@ func parseReply(op mgrOp, b []byte) (mgrReply, error) {
 	case mgrOpAdd:
 		r.value = in.bytes()
 	case mgrOpSnapshot:
+		r.entries = in.entries()
+	case mgrOpLen:
 		n := in.uvarint()
-		// Each entry takes at least two bytes: a bound on n that the
-		// input justifies, so a corrupt count cannot make a huge slice.
-		if n > uint64(len(in.b)/2) {
-			return mgrReply{}, fmt.Errorf("%w: snapshot of %d entries in %d bytes", ErrCorrupt, n, len(in.b))
+		if n > 1<<62 {
+			return mgrReply{}, fmt.Errorf("%w: map length %d", ErrCorrupt, n)
 		}
-		r.entries = make([]mgrEntryWire, 0, n)
+		r.count = int(n)
+	case mgrOpKeys:
+		n := in.uvarint()
+		// Each key takes at least a byte: a bound on n that the input
+		// justifies, so a corrupt count cannot make a huge slice.
+		if n > uint64(len(in.b)) {
+			return mgrReply{}, fmt.Errorf("%w: %d keys in %d bytes", ErrCorrupt, n, len(in.b))
+		}
+		r.keys = make([]string, 0, n)
 		for range n {
-			k := in.bytes()
-			v := in.bytes()
-			r.entries = append(r.entries, mgrEntryWire{key: string(k), value: v})
+			r.keys = append(r.keys, string(in.bytes()))
 		}
 	case mgrOpLock:
 		pid := in.uvarint()
@@ -239,7 +267,7 @@ func parseReply(op mgrOp, b []byte) (mgrReply, error) {
 			return mgrReply{}, fmt.Errorf("%w: lock reply pid %d", ErrCorrupt, pid)
 		}
 		r.pid = int(pid)
-	case mgrOpSet, mgrOpUnlock:
+	case mgrOpSet, mgrOpUnlock, mgrOpUpdate:
 	default:
 		return mgrReply{}, fmt.Errorf("%w: reply to op %d", ErrCorrupt, op)
 	}
@@ -250,6 +278,17 @@ func parseReply(op mgrOp, b []byte) (mgrReply, error) {
 func mgrAppendBytes(dst, b []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(b)))
 	return append(dst, b...)
+}
+
+// mgrAppendEntries appends a uvarint count and each entry's key and
+// value.
+func mgrAppendEntries(dst []byte, entries []mgrEntryWire) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(entries)))
+	for _, e := range entries {
+		dst = mgrAppendBytes(dst, []byte(e.key))
+		dst = mgrAppendBytes(dst, e.value)
+	}
+	return dst
 }
 
 // mgrAppendBool appends a flag byte.
@@ -314,6 +353,24 @@ func (r *mgrReader) bytes() []byte {
 	b := r.b[:n:n]
 	r.b = r.b[n:]
 	return b
+}
+
+// entries reads a count and that many keys and values.
+func (r *mgrReader) entries() []mgrEntryWire {
+	n := r.uvarint()
+	// Each entry takes at least two bytes: a bound on n that the input
+	// justifies, so a corrupt count cannot make a huge slice.
+	if n > uint64(len(r.b)/2) {
+		r.fail(fmt.Sprintf("%d entries in %d bytes", n, len(r.b)))
+		return nil
+	}
+	out := make([]mgrEntryWire, 0, n)
+	for range n {
+		k := r.bytes()
+		v := r.bytes()
+		out = append(out, mgrEntryWire{key: string(k), value: v})
+	}
+	return out
 }
 
 // end reports the first error, or trailing bytes.

@@ -189,6 +189,36 @@ func (c *Conn[T]) Recv(ctx context.Context) (T, error) {
 	return c.decode(msg)
 }
 
+// Poll reports whether Recv can return without waiting: Python's
+// Connection.poll(timeout), with ctx as the timeout. It returns true at
+// once when a whole message has arrived, and also when Recv would return
+// an error without waiting (chiefly io.EOF once the other end is closed
+// or its process died, as Python's poll returns True before recv raises
+// EOFError). Otherwise it waits until one of those holds, or until ctx
+// ends: then it returns false and a nil error, since running out of time
+// is the answer to the question, not a failure (poll(timeout) returns
+// False). A ctx that is already done makes Poll look once without
+// waiting, which is Python's poll() with no timeout; pass
+// context.Background() for poll(None). Poll consumes nothing: the next
+// Recv returns the message Poll saw. Its errors are ErrClosed after Close
+// (also while it waits) and ErrMoved once the end was handed to a worker.
+//
+// Poll and Recv on one end take turns: a Poll waits for a running Recv
+// to return, and a Recv waits for a waiting Poll, whatever its own ctx.
+// As in Python, where a Connection must not be read from two threads,
+// Poll then Recv is meant for the one goroutine that receives on the end:
+// with several receivers, the message a Poll saw may go to another's
+// Recv.
+func (c *Conn[T]) Poll(ctx context.Context) (bool, error) {
+	if c.e == nil {
+		return false, ErrClosed
+	}
+	e := c.e
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	return e.poll(ctx)
+}
+
 // decode decodes one message, turning a panic of the type's own methods
 // into an error.
 func (c *Conn[T]) decode(msg []byte) (v T, err error) {
@@ -322,25 +352,16 @@ func (e *end) next(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	for {
-		if avail := e.w - e.r; avail >= frameHeader {
-			n := int(binary.LittleEndian.Uint32(e.rbuf[e.r:]))
-			if n > MaxMessage {
-				return nil, fmt.Errorf("%w: frame of %d bytes, more than MaxMessage", ErrCorrupt, n)
-			}
-			if avail >= frameHeader+n {
-				msg := e.rbuf[e.r+frameHeader : e.r+frameHeader+n]
-				e.r += frameHeader + n
-				return msg, nil
-			}
-			e.makeRoom(frameHeader + n)
-		} else {
-			e.makeRoom(frameHeader)
+		n, whole, err := e.pending()
+		if err != nil {
+			return nil, err
 		}
-		k, err := e.s.read(e.rbuf[e.w:])
-		e.w += k
-		if err == errAgain {
-			err = e.s.wait(ctx, false)
+		if whole {
+			msg := e.rbuf[e.r+frameHeader : e.r+frameHeader+n]
+			e.r += frameHeader + n
+			return msg, nil
 		}
+		err = e.readMore(ctx, n)
 		if err == nil {
 			continue
 		}
@@ -355,6 +376,62 @@ func (e *end) next(ctx context.Context) ([]byte, error) {
 		}
 		return nil, e.ioError(ctx, "recv", err)
 	}
+}
+
+// poll waits until next can return without waiting: a whole frame is
+// buffered, or reading met the end of the stream or an error (which next
+// will report). It returns false, nil when ctx ends first; a done ctx
+// makes it look once without waiting. The caller holds rmu.
+func (e *end) poll(ctx context.Context) (bool, error) {
+	if err := e.usable(); err != nil {
+		return false, err
+	}
+	for {
+		n, whole, err := e.pending()
+		if whole || err != nil {
+			return true, nil // a message, or a corrupt frame that Recv reports
+		}
+		err = e.readMore(ctx, n)
+		if err == nil {
+			continue
+		}
+		if uerr := e.usable(); uerr != nil {
+			return false, uerr
+		}
+		if cerr := ctx.Err(); cerr != nil && err == cerr {
+			return false, nil
+		}
+		return true, nil // the end of the stream, or an error: Recv returns it at once
+	}
+}
+
+// pending reports the payload length n of the frame at r (0 while its
+// header is incomplete) and whether all of it is buffered; an error for
+// a header announcing more than MaxMessage. The caller holds rmu.
+func (e *end) pending() (n int, whole bool, err error) {
+	avail := e.w - e.r
+	if avail < frameHeader {
+		return 0, false, nil
+	}
+	n = int(binary.LittleEndian.Uint32(e.rbuf[e.r:]))
+	if n > MaxMessage {
+		return 0, false, fmt.Errorf("%w: frame of %d bytes, more than MaxMessage", ErrCorrupt, n)
+	}
+	return n, avail >= frameHeader+n, nil
+}
+
+// readMore reads what the socket holds towards a frame of n payload
+// bytes at r, waiting (until ctx ends) if it holds nothing. A nil error
+// means that the caller should look at the buffer again; any other is
+// the socket's, or ctx.Err(). The caller holds rmu.
+func (e *end) readMore(ctx context.Context, n int) error {
+	e.makeRoom(frameHeader + n)
+	k, err := e.s.read(e.rbuf[e.w:])
+	e.w += k
+	if err == errAgain {
+		err = e.s.wait(ctx, false)
+	}
+	return err
 }
 
 // makeRoom makes room in rbuf to read more of a frame of need bytes

@@ -57,3 +57,35 @@ func ExamplePipe() {
 	// PIPE <nil>
 	// worker answered 2 <nil>
 }
+
+// Poll is Python's Connection.poll(timeout): whether a Recv would return
+// without waiting. The context is the timeout; one that has already ended
+// makes Poll look without waiting, as poll() does.
+func ExampleConn_Poll() {
+	ctx := context.Background()
+	a, b, err := ipc.Pipe[string]()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer b.Close()
+
+	now, cancel := context.WithCancel(ctx)
+	cancel()
+	ready, _ := b.Poll(now)
+	fmt.Println("before sending:", ready)
+
+	a.Send(ctx, "hello")
+	ready, _ = b.Poll(now)
+	msg, _ := b.Recv(ctx)
+	fmt.Println("after sending:", ready, msg)
+
+	a.Close()
+	ready, _ = b.Poll(ctx)
+	_, err = b.Recv(ctx)
+	fmt.Println("after the other end closed:", ready, err == io.EOF)
+	// Output:
+	// before sending: false
+	// after sending: true hello
+	// after the other end closed: true true
+}

@@ -20,6 +20,8 @@ const (
 	kindValue   byte = 'V'
 	kindArray   byte = 'A'
 	kindMutex   byte = 'M'
+	kindSem     byte = 'N'
+	kindEvent   byte = 'E'
 )
 
 // ErrHandle is matched (errors.Is) by the *HandleError that decoding a
@@ -167,6 +169,71 @@ func (mu *Mutex) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
+// MarshalBinary encodes a handle to sem: its segment and offset. The
+// worker shares the semaphore (its count and max live in the segment), as
+// Python's Semaphore passed to a Process.
+func (sem *Semaphore) MarshalBinary() ([]byte, error) {
+	tok, err := sem.seg.export()
+	if err != nil {
+		return nil, err
+	}
+	return appendHandle(nil, handle{kind: kindSem, tok: tok, size: sem.m.size, off: sem.off}), nil
+}
+
+// UnmarshalBinary makes sem the Semaphore a handle names. A handle of
+// another kind, or of a semaphore that is not set up, returns a
+// *HandleError.
+func (sem *Semaphore) UnmarshalBinary(b []byte) error {
+	h, err := parseHandle(b, kindSem, "Semaphore")
+	if err != nil {
+		return err
+	}
+	seg := new(Segment)
+	if err := seg.attach(h); err != nil {
+		return err
+	}
+	got, err := semaphoreView(seg, h.off)
+	if err != nil {
+		return err
+	}
+	bound := got.boundWord().Load()
+	if bound&semReady == 0 || got.w.Load()&semReady == 0 {
+		return &HandleError{Want: "Semaphore", Reason: fmt.Sprintf("no semaphore is set up at offset %d", h.off)}
+	}
+	got.setBound(bound)
+	*sem = *got
+	return nil
+}
+
+// MarshalBinary encodes a handle to e: its segment and offset. The worker
+// shares the event, as Python's Event passed to a Process.
+func (e *Event) MarshalBinary() ([]byte, error) {
+	tok, err := e.seg.export()
+	if err != nil {
+		return nil, err
+	}
+	return appendHandle(nil, handle{kind: kindEvent, tok: tok, size: e.m.size, off: e.off}), nil
+}
+
+// UnmarshalBinary makes e the Event a handle names. A handle of another
+// kind returns a *HandleError.
+func (e *Event) UnmarshalBinary(b []byte) error {
+	h, err := parseHandle(b, kindEvent, "Event")
+	if err != nil {
+		return err
+	}
+	seg := new(Segment)
+	if err := seg.attach(h); err != nil {
+		return err
+	}
+	got, err := EventAt(seg, h.off)
+	if err != nil {
+		return err
+	}
+	*e = *got
+	return nil
+}
+
 // export returns the token under which s is offered to proc workers,
 // registering it on first use. The provider hands each worker a duplicate
 // of the descriptor (fdpass duplicates it), as long as s is open.
@@ -231,7 +298,8 @@ func openHandleSegment(files []*os.File) (*Segment, error) {
 // appendHandle appends h's encoding:
 //
 //	version byte, kind byte, token (fdpass.TokenSize bytes),
-//	size uvarint, then by kind: Value off, typ; Array off, n, typ; Mutex off.
+//	size uvarint, then by kind: Value off, typ; Array off, n, typ;
+//	Mutex, Semaphore and Event off.
 //
 // typ is a uvarint length and the type's name.
 func appendHandle(dst []byte, h handle) []byte {
@@ -239,7 +307,7 @@ func appendHandle(dst []byte, h handle) []byte {
 	dst = h.tok.Append(dst)
 	dst = binary.AppendUvarint(dst, uint64(h.size))
 	switch h.kind {
-	case kindValue, kindArray, kindMutex:
+	case kindValue, kindArray, kindMutex, kindSem, kindEvent:
 		dst = binary.AppendUvarint(dst, uint64(h.off))
 	}
 	if h.kind == kindArray {
@@ -279,7 +347,7 @@ func parseHandle(b []byte, want byte, wantName string) (handle, error) {
 	r := handleReader{b: rest}
 	h.size = r.int()
 	switch h.kind {
-	case kindValue, kindArray, kindMutex:
+	case kindValue, kindArray, kindMutex, kindSem, kindEvent:
 		h.off = r.int()
 	}
 	if h.kind == kindArray {
@@ -325,6 +393,10 @@ func kindName(k byte) string {
 		return "Array"
 	case kindMutex:
 		return "Mutex"
+	case kindSem:
+		return "Semaphore"
+	case kindEvent:
+		return "Event"
 	}
 	return ""
 }

@@ -356,7 +356,9 @@ func FuzzHandleDecode(f *testing.F) {
 	v, _ := ValueAt[int64](seg, 8)
 	arr, _ := ArrayAt[float64](seg, 16, 4)
 	mu, _ := MutexAt(seg, 0)
-	for _, m := range []interface{ MarshalBinary() ([]byte, error) }{seg, v, arr, mu} {
+	sem, _ := SemaphoreAt(seg, 48, 1, 2)
+	ev, _ := EventAt(seg, 60)
+	for _, m := range []interface{ MarshalBinary() ([]byte, error) }{seg, v, arr, mu, sem, ev} {
 		b, _ := m.MarshalBinary()
 		f.Add(b)
 	}
@@ -366,10 +368,14 @@ func FuzzHandleDecode(f *testing.F) {
 			v  Value[int64]
 			a  Array[float64]
 			mu Mutex
+			sm Semaphore
+			e  Event
 		)
 		_ = s.UnmarshalBinary(b)
 		_ = v.UnmarshalBinary(b)
 		_ = a.UnmarshalBinary(b)
 		_ = mu.UnmarshalBinary(b)
+		_ = sm.UnmarshalBinary(b)
+		_ = e.UnmarshalBinary(b)
 	})
 }

@@ -1,5 +1,5 @@
 // Package shm shares memory between processes: the Go home of Python's
-// multiprocessing Value, Array and get_lock(), and of
+// multiprocessing Value, Array, get_lock(), Semaphore and Event, and of
 // multiprocessing.shared_memory.SharedMemory.
 //
 // A Segment is a block of memory mapped into every process that opens it.
@@ -14,7 +14,9 @@
 // Value and Array operations are atomic (Load, Store, Add, Swap,
 // CompareAndSwap), so a counter needs no lock; Mutex guards invariants
 // over several fields, like Python's get_lock(), and survives the death of
-// the process holding it (see Mutex).
+// the process holding it (see Mutex). Semaphore (SemaphoreAt) and Event
+// (EventAt) are Python's multiprocessing.Semaphore, BoundedSemaphore and
+// Event, placed in a segment the same way.
 //
 // # Handing a segment to another process
 //
@@ -38,10 +40,10 @@
 //
 // # Passing a segment or a view to a proc worker
 //
-// Segment, Value, Array and Mutex implement encoding.BinaryMarshaler and
-// encoding.BinaryUnmarshaler, so they travel to proc workers as task
-// arguments (proc.Start, proc.Submit), the way Python passes a Value and
-// its get_lock() to a Process:
+// Segment, Value, Array, Mutex, Semaphore and Event implement
+// encoding.BinaryMarshaler and encoding.BinaryUnmarshaler, so they travel
+// to proc workers as task arguments (proc.Start, proc.Submit), the way
+// Python passes a Value and its get_lock() to a Process:
 //
 //	type incArgs struct {
 //		Counter *shm.Value[int64]
@@ -69,9 +71,9 @@
 //
 // Segment.Close releases the segment's file descriptor (and, for the
 // creator of a named segment, its name). The mapping itself stays valid
-// for as long as the Segment or any Value, Array or Mutex made from it is
-// reachable, and is unmapped after that, so a view can never point at
-// unmapped memory. The memory goes back to the system once every process
+// for as long as the Segment or any view (Value, Array, Mutex, Semaphore,
+// Event) made from it is reachable, and is unmapped after that, so a view
+// can never point at unmapped memory. The memory goes back to the system once every process
 // has closed and dropped it.
 //
 // Views use sync/atomic on memory the Go runtime does not manage, so the

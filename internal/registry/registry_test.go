@@ -13,9 +13,20 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func echo(_ context.Context, arg, dst []byte) ([]byte, error) { return append(dst, arg...), nil }
 
+// reset empties the process-wide table, so that a test (run again with
+// -count) starts from a program's first state.
+func reset() {
+	table.mu.Lock()
+	table.byName = map[string]*Entry{}
+	table.sealed = false
+	table.mu.Unlock()
+}
+
 // The table is process-wide, so one test walks it through its life: add,
 // refuse a duplicate, seal, refuse late additions.
 func TestRegistryLifecycle(t *testing.T) {
+	reset()
+	t.Cleanup(reset)
 	if err := Ready(); !errors.Is(err, ErrNotSealed) {
 		t.Fatalf("Ready before Seal = %v, want ErrNotSealed", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/gather"
 	"github.com/skein-go/skein/internal/wire"
 	"github.com/skein-go/skein/pool"
 	"github.com/skein-go/skein/proc"
@@ -126,24 +127,7 @@ func MapSlice[In, Out any](ctx context.Context, e *Executor, f *proc.Func[In, Ou
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Out, len(in))
-	var errs []error
-	for r := range Map(ctx, e, f, slices.Values(in), opts...) {
-		switch {
-		case r.Index < 0:
-			return nil, r.Err
-		case r.Err == nil:
-			out[r.Index] = r.Value
-		case cfg.errorMode == pool.FirstError:
-			return nil, fmt.Errorf("cluster: input %d: %w", r.Index, r.Err)
-		default:
-			errs = append(errs, fmt.Errorf("cluster: input %d: %w", r.Index, r.Err))
-		}
-	}
-	if len(errs) > 0 {
-		return out, errors.Join(errs...)
-	}
-	return out, nil
+	return gather.Slice(Map(ctx, e, f, slices.Values(in), opts...), len(in), cfg.errorMode, "cluster")
 }
 
 func checkMap[In, Out any](e *Executor, f *proc.Func[In, Out], haveInput bool, chunk int, opts []MapOption) (mapConfig, *funcInfo[In, Out], error) {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/skein-go/skein/future"
+	"github.com/skein-go/skein/internal/gather"
 	"github.com/skein-go/skein/internal/wire"
 	"github.com/skein-go/skein/pool"
 	"github.com/skein-go/skein/progress"
@@ -69,24 +70,7 @@ func MapSlice[In, Out any](ctx context.Context, p *Pool, f *Func[In, Out], in []
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Out, len(in))
-	var errs []error
-	for r := range Map(ctx, p, f, slices.Values(in), opts...) {
-		switch {
-		case r.Index < 0:
-			return nil, r.Err
-		case r.Err == nil:
-			out[r.Index] = r.Value
-		case cfg.errorMode == pool.FirstError:
-			return nil, fmt.Errorf("proc: input %d: %w", r.Index, r.Err)
-		default:
-			errs = append(errs, fmt.Errorf("proc: input %d: %w", r.Index, r.Err))
-		}
-	}
-	if len(errs) > 0 {
-		return out, errors.Join(errs...)
-	}
-	return out, nil
+	return gather.Slice(Map(ctx, p, f, slices.Values(in), opts...), len(in), cfg.errorMode, "proc")
 }
 
 func checkMap[In, Out any](p *Pool, f *Func[In, Out], haveInput bool, opts []MapOption) (mapConfig, error) {
